@@ -1,0 +1,333 @@
+"""Origins: the request-side grammar, configured origins, and the matcher built from them.
+
+A configured origin is parsed once into one of a few lookup tables, so matching a request's
+``Origin`` costs a handful of set lookups however many origins or patterns are configured.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from inspect import isawaitable
+from typing import TypeAlias
+
+from . import errors
+from .errors import ConfigProblem
+
+OriginPredicate: TypeAlias = Callable[[str], bool | Awaitable[bool]]
+
+logger = logging.getLogger("quart_cors")
+
+# Schemes a configured origin may use; anything else is more likely a typo than a real origin.
+KNOWN_SCHEMES = frozenset(
+    {
+        "http",
+        "https",
+        "chrome-extension",
+        "moz-extension",
+        "safari-web-extension",
+        "capacitor",
+        "ionic",
+        "tauri",
+    }
+)
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+MAX_ORIGIN_LENGTH = 2048
+
+# F#origin-header: scheme "://" host [":" port], lowercase, as browsers serialize it.
+_LABEL = r"[a-z0-9_-]+"
+_HOST = rf"{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\]"
+_ORIGIN_RE = re.compile(rf"([a-z][a-z0-9+.-]*)://({_HOST})(?::([1-9][0-9]{{0,4}}))?", re.ASCII)
+_SCHEME_RE = re.compile(r"[a-z][a-z0-9+.-]*", re.ASCII)
+_DOMAIN_RE = re.compile(rf"{_LABEL}(?:\.{_LABEL})*", re.ASCII)
+
+
+def split_origin(value: str) -> tuple[str, str, str | None] | None:
+    """Split a serialized origin into (scheme, host, port), or None when it is not one.
+
+    Only what passes here is ever echoed, logged unquoted, or handed to a user's callable.
+    """
+    if len(value) > MAX_ORIGIN_LENGTH:
+        return None
+    found = _ORIGIN_RE.fullmatch(value)
+    if found is None:
+        return None
+    scheme, host, port = found.groups()
+    if port is not None and int(port) > 65535:
+        return None
+    return scheme, host, port
+
+
+@dataclass(frozen=True)
+class OriginMatcher:
+    """The compiled form of ``allow_origin``: lookup tables, regexes and callables."""
+
+    any_origin: bool = False
+    allow_null: bool = False
+    exact: frozenset[str] = frozenset()
+    # "scheme://host" entries that allow any port.
+    any_port: frozenset[str] = frozenset()
+    # "scheme://*.suffix", "scheme://*.suffix:port" and "scheme://*.suffix:*" entries.
+    wildcards: frozenset[str] = frozenset()
+    regexes: tuple[re.Pattern[str], ...] = ()
+    predicates: tuple[OriginPredicate, ...] = ()
+    # Wildcard patterns with fewer than two labels after the "*", refused with credentials.
+    broad_patterns: tuple[str, ...] = ()
+
+    @property
+    def has_predicates(self) -> bool:
+        return bool(self.predicates)
+
+    def match(self, origin: str) -> bool | None:
+        """True or False for a request Origin value; None when only the callables can tell."""
+        if origin == "null":
+            return self.allow_null
+        parts = split_origin(origin)
+        if parts is None:
+            return False
+        if self.any_origin or origin in self.exact:
+            return True
+        scheme, host, port = parts
+        if self.any_port and f"{scheme}://{host}" in self.any_port:
+            return True
+        if self.wildcards and host[0] != "[" and self._match_wildcard(scheme, host, port):
+            return True
+        for regex in self.regexes:
+            if regex.fullmatch(origin):
+                return True
+        return None if self.predicates else False
+
+    def _match_wildcard(self, scheme: str, host: str, port: str | None) -> bool:
+        # One lookup per label of the request's host, whatever the number of patterns.
+        port_part = f":{port}" if port else ""
+        dot = host.find(".")
+        while dot > 0:
+            key = f"{scheme}://*{host[dot:]}"
+            if key + port_part in self.wildcards or key + ":*" in self.wildcards:
+                return True
+            dot = host.find(".", dot + 1)
+        return False
+
+    async def match_predicates(self, origin: str) -> bool:
+        """Ask the user's callables, in order; one that raises counts as a refusal."""
+        for predicate in self.predicates:
+            try:
+                verdict = predicate(origin)
+                if isawaitable(verdict):
+                    verdict = await verdict
+            except Exception:
+                logger.exception(
+                    "CORS origin callable %r raised for origin %r; refusing it", predicate, origin
+                )
+                continue
+            if verdict is True:
+                return True
+        return False
+
+
+@dataclass
+class _Tables:
+    any_origin: bool = False
+    allow_null: bool = False
+
+    def __post_init__(self) -> None:
+        self.exact: set[str] = set()
+        self.any_port: set[str] = set()
+        self.wildcards: set[str] = set()
+        self.regexes: list[re.Pattern[str]] = []
+        self.predicates: list[OriginPredicate] = []
+        self.broad: list[str] = []
+
+
+def compile_origins(
+    value: object, setting: str = "allow_origin"
+) -> tuple[OriginMatcher, list[ConfigProblem]]:
+    """Validate and normalize ``allow_origin`` into a matcher, with every problem found."""
+    problems: list[ConfigProblem] = []
+    tables = _Tables()
+    for item in _origin_items(value, setting, problems):
+        _add_origin(item, setting, tables, problems)
+    matcher = OriginMatcher(
+        any_origin=tables.any_origin,
+        allow_null=tables.allow_null,
+        exact=frozenset(tables.exact),
+        any_port=frozenset(tables.any_port),
+        wildcards=frozenset(tables.wildcards),
+        regexes=tuple(tables.regexes),
+        predicates=tuple(tables.predicates),
+        broad_patterns=tuple(tables.broad),
+    )
+    return matcher, problems
+
+
+def _origin_items(value: object, setting: str, problems: list[ConfigProblem]) -> Iterable[object]:
+    if isinstance(value, (str, re.Pattern)) or callable(value):
+        return (value,)
+    if isinstance(value, (bytes, bytearray)) or not isinstance(value, Iterable):
+        problems.append(
+            ConfigProblem(
+                errors.ORIGIN_TYPE,
+                setting,
+                value,
+                "expected an origin string, a compiled regex, a callable, or a list of them",
+            )
+        )
+        return ()
+    return list(value)
+
+
+def _add_origin(item: object, setting: str, tables: _Tables, problems: list[ConfigProblem]) -> None:
+    if isinstance(item, re.Pattern):
+        if isinstance(item.pattern, str):
+            tables.regexes.append(item)
+            return
+        problems.append(
+            ConfigProblem(
+                errors.ORIGIN_TYPE, setting, item, "compile the regex from a str, not bytes"
+            )
+        )
+        return
+    if not isinstance(item, str):
+        if callable(item):
+            tables.predicates.append(item)
+            return
+        problems.append(
+            ConfigProblem(
+                errors.ORIGIN_TYPE,
+                setting,
+                item,
+                "each origin must be a string, a compiled regex or a callable",
+            )
+        )
+        return
+    if item == "*":
+        tables.any_origin = True
+        return
+    if item == "null":
+        tables.allow_null = True
+        return
+    problem = _add_origin_string(item, tables)
+    if problem is not None:
+        code, message = problem
+        problems.append(ConfigProblem(code, setting, item, message))
+
+
+def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
+    """File one configured origin string under its table; return (code, fix) when it is bad."""
+    if item != item.strip() or any(ch.isspace() or ord(ch) < 0x20 or ch == "\x7f" for ch in item):
+        return errors.ORIGIN_HAS_WHITESPACE, (
+            f"remove whitespace and control characters: {item.strip()!r}"
+        )
+    scheme, sep, authority = item.partition("://")
+    if not sep:
+        return errors.ORIGIN_MALFORMED, (
+            f"an origin needs a scheme: did you mean 'https://{item}'?"
+        )
+    scheme = scheme.lower()
+    if "*" in scheme:
+        return errors.ORIGIN_MISPLACED_WILDCARD, (
+            "'*' may only be a leading host label or the port; for other patterns "
+            "use re.compile(...), which must match the whole origin"
+        )
+    if not _SCHEME_RE.fullmatch(scheme):
+        return errors.ORIGIN_MALFORMED, "the scheme is not valid"
+    if "@" in authority:
+        return errors.ORIGIN_HAS_USERINFO, (
+            f"origins never carry a user name or password: use '{scheme}://"
+            f"{authority.rpartition('@')[2]}'"
+        )
+    for mark in "/?#":
+        if mark in authority:
+            bare = authority.split(mark, 1)[0]
+            what = "trailing slash" if authority == bare + "/" else "path, query or fragment"
+            return errors.ORIGIN_HAS_PATH, f"an origin has no {what}: use '{scheme}://{bare}'"
+    host, port, problem = _split_authority(authority)
+    if problem is not None:
+        return problem
+    if scheme not in KNOWN_SCHEMES:
+        return errors.ORIGIN_UNKNOWN_SCHEME, (
+            f"unknown scheme {scheme!r} (expected one of {', '.join(sorted(KNOWN_SCHEMES))}); "
+            "if you really mean it, use re.compile(...) or a callable"
+        )
+    if port == DEFAULT_PORTS.get(scheme):
+        port = None
+    if host.startswith("*."):
+        return _add_wildcard(scheme, host, port, tables)
+    if "*" in host:
+        return errors.ORIGIN_MISPLACED_WILDCARD, (
+            "'*' may only stand for whole leading labels, as in 'https://*.example.com'; "
+            "did you mean re.compile(...)? It must match the whole origin"
+        )
+    host_or_problem = _normalize_host(host)
+    if isinstance(host_or_problem, tuple):
+        return host_or_problem
+    base = f"{scheme}://{host_or_problem}"
+    if port == "*":
+        tables.any_port.add(base)
+    else:
+        tables.exact.add(base if port is None else f"{base}:{port}")
+    return None
+
+
+def _split_authority(authority: str) -> tuple[str, str | None, tuple[str, str] | None]:
+    if authority.startswith("["):
+        host, bracket, rest = authority.partition("]")
+        host += bracket
+        if not bracket or (rest and not rest.startswith(":")):
+            return "", None, (errors.ORIGIN_MALFORMED, "an IPv6 host must be bracketed: [::1]")
+        port = rest[1:] if rest else None
+    else:
+        host, colon, port_text = authority.partition(":")
+        port = port_text if colon else None
+    if port is not None and port != "*":
+        if not port.isascii() or not port.isdigit() or int(port) > 65535:
+            return (
+                "",
+                None,
+                (
+                    errors.ORIGIN_MALFORMED,
+                    "the port must be a number from 0 to 65535, or '*' for any port",
+                ),
+            )
+        port = str(int(port))
+    if not host:
+        return "", None, (errors.ORIGIN_MALFORMED, "the origin has no host")
+    return host, port, None
+
+
+def _normalize_host(host: str) -> str | tuple[str, str]:
+    """Lowercase a host as browsers serialize it: punycode for IDNs, compressed IPv6."""
+    if host.startswith("["):
+        try:
+            return f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+        except ValueError:
+            return errors.ORIGIN_MALFORMED, "the IPv6 address is not valid"
+    lowered = host.lower()
+    if not lowered.isascii():
+        try:
+            lowered = lowered.encode("idna").decode("ascii")
+        except UnicodeError:
+            return errors.ORIGIN_MALFORMED, "the host is not a valid domain name"
+    if not _DOMAIN_RE.fullmatch(lowered):
+        return errors.ORIGIN_MALFORMED, "the host is not a valid domain name or IP address"
+    return lowered
+
+
+def _add_wildcard(
+    scheme: str, host: str, port: str | None, tables: _Tables
+) -> tuple[str, str] | None:
+    suffix = _normalize_host(host[2:])
+    if isinstance(suffix, tuple):
+        if "*" in host[2:]:
+            return errors.ORIGIN_MISPLACED_WILDCARD, (
+                "only one leading '*.' label is allowed; did you mean re.compile(...)?"
+            )
+        return suffix
+    pattern = f"{scheme}://*.{suffix}"
+    tables.wildcards.add(pattern if port is None else f"{pattern}:{port}")
+    if suffix.count(".") < 1:
+        tables.broad.append(pattern)
+    return None

@@ -1,0 +1,432 @@
+"""The CORS policy: validated settings compiled once, and every spec rule the server follows.
+
+Plain data in, plain data out; no Quart here. "F#x" means https://fetch.spec.whatwg.org/#x.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Final
+
+from . import errors
+from .errors import ConfigProblem
+from .origins import OriginMatcher, compile_origins
+
+ALLOW_ORIGIN: Final = "Access-Control-Allow-Origin"
+ALLOW_CREDENTIALS: Final = "Access-Control-Allow-Credentials"
+ALLOW_METHODS: Final = "Access-Control-Allow-Methods"
+ALLOW_HEADERS: Final = "Access-Control-Allow-Headers"
+EXPOSE_HEADERS: Final = "Access-Control-Expose-Headers"
+MAX_AGE: Final = "Access-Control-Max-Age"
+ALLOW_PRIVATE_NETWORK: Final = "Access-Control-Allow-Private-Network"
+
+# Refusal reasons, as logged and as sent with the cors_rejected signal.
+REFUSED_ORIGIN: Final = "origin"
+REFUSED_METHOD: Final = "method"
+REFUSED_HEADERS: Final = "headers"
+REFUSED_PRIVATE_NETWORK: Final = "private_network"
+
+# F#http-new-header-syntax: methods and header names are RFC 9110 tokens.
+_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# F#concept-method-normalize: browsers uppercase these six, and only these.
+_NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
+# F#forbidden-method: a browser never sends them, so allowing them is a mistake.
+_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
+# F#forbidden-response-header-name: never exposed to scripts.
+_NEVER_EXPOSED = frozenset({"set-cookie", "set-cookie2"})
+
+_VARY_ACTUAL: Final = ("Origin",)
+_VARY_PREFLIGHT: Final = (
+    "Origin",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+)
+_VARY_PREFLIGHT_PNA: Final = (*_VARY_PREFLIGHT, "Access-Control-Request-Private-Network")
+
+DEFAULTS: Final[Mapping[str, object]] = {
+    "allow_origin": ("*",),
+    "allow_credentials": False,
+    "allow_methods": ("GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"),
+    "allow_headers": ("*",),
+    "expose_headers": (),
+    "max_age": None,
+    "send_origin_wildcard": True,
+    "allow_private_network": False,
+}
+FIELDS: Final = tuple(DEFAULTS)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to add to one response: CORS headers, names for Vary, and why it was refused."""
+
+    headers: tuple[tuple[str, str], ...] = ()
+    vary: tuple[str, ...] = ()
+    refusal: str | None = None
+    refused_value: str | None = None
+
+
+# A request with no Origin still varies on it: the next one may carry one (F#cors-protocol-and-
+# http-caches).
+NO_ORIGIN: Final = Answer(vary=_VARY_ACTUAL)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """An immutable, validated CORS policy for one endpoint."""
+
+    origins: OriginMatcher
+    allow_credentials: bool
+    allow_methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age: int | None
+    send_origin_wildcard: bool
+    allow_private_network: bool
+    _derived: _Derived = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_derived", _Derived.of(self))
+
+    @property
+    def needs_response_header_names(self) -> bool:
+        """True when the exposed headers depend on the response (``*`` with credentials)."""
+        return self._derived.expose_from_response
+
+    def match_origin(self, origin: str) -> bool | None:
+        """Whether a request Origin is allowed; None when only the async callables can tell."""
+        return self.origins.match(origin)
+
+    async def match_origin_async(self, origin: str) -> bool:
+        """The full origin check, asking the callables when the tables cannot tell."""
+        verdict = self.origins.match(origin)
+        if verdict is None:
+            return await self.origins.match_predicates(origin)
+        return verdict
+
+    def actual_request(
+        self,
+        origin: str | None,
+        origin_allowed: bool,
+        response_header_names: Iterable[str] = (),
+    ) -> Answer:
+        """Headers for a response to an actual (non-preflight) request."""
+        derived = self._derived
+        if origin is None:
+            return NO_ORIGIN
+        if not origin_allowed:
+            return Answer(vary=_VARY_ACTUAL, refusal=REFUSED_ORIGIN, refused_value=origin)
+        if derived.wildcard_answer is not None:
+            return derived.wildcard_answer
+        headers = ((ALLOW_ORIGIN, origin), *derived.actual_tail)
+        if derived.expose_from_response:
+            # F#cors-protocol-and-credentials: with credentials "*" would name a header "*".
+            names = _exposable(response_header_names)
+            if names:
+                headers = (*headers, (EXPOSE_HEADERS, names))
+        return Answer(headers=headers, vary=_VARY_ACTUAL)
+
+    def preflight(
+        self,
+        origin: str,
+        origin_allowed: bool,
+        method: str,
+        request_headers: str | None,
+        private_network: bool = False,
+    ) -> Answer:
+        """Headers for the answer to a preflight (F#cors-preflight-fetch)."""
+        derived = self._derived
+        vary = derived.preflight_vary
+        if not origin_allowed:
+            return Answer(vary=vary, refusal=REFUSED_ORIGIN, refused_value=origin)
+        headers = derived.preflight_origin_headers or ((ALLOW_ORIGIN, origin), *derived.credentials)
+        if not _TOKEN_RE.fullmatch(method) or not (
+            derived.any_method or method in derived.method_set
+        ):
+            # As 0.8.0: the origin is acknowledged, the method is not listed.
+            return Answer(headers, vary, REFUSED_METHOD, method)
+        refusal: str | None = None
+        refused_value: str | None = None
+        allowed_names, refused_names = self._requested_headers(request_headers)
+        if refused_names:
+            refusal, refused_value = REFUSED_HEADERS, ", ".join(refused_names)
+        if derived.any_method:
+            # F#http-new-header-syntax: with credentials "*" is a method named "*".
+            headers = (*headers, (ALLOW_METHODS, method if self.allow_credentials else "*"))
+        elif derived.methods_value:
+            headers = (*headers, (ALLOW_METHODS, derived.methods_value))
+        if allowed_names:
+            headers = (*headers, (ALLOW_HEADERS, ", ".join(allowed_names)))
+        headers = (*headers, *derived.max_age)
+        if private_network:
+            if self.allow_private_network:
+                headers = (*headers, (ALLOW_PRIVATE_NETWORK, "true"))
+            elif refusal is None:
+                refusal, refused_value = REFUSED_PRIVATE_NETWORK, "true"
+        return Answer(headers, vary, refusal, refused_value)
+
+    def _requested_headers(self, value: str | None) -> tuple[list[str], list[str]]:
+        """Split Access-Control-Request-Headers into allowed and refused names, lowercased."""
+        if not value:
+            return [], []
+        allowed: list[str] = []
+        refused: list[str] = []
+        derived = self._derived
+        seen: set[str] = set()
+        # Parsed loosely (intermediaries may add spaces); each name is checked as a token.
+        for item in value.split(","):
+            name = item.strip().lower()
+            if not name or name in seen:
+                continue
+            seen.add(name)
+            if not _TOKEN_RE.fullmatch(name):
+                refused.append(repr(name))
+            elif derived.any_header or name in derived.header_set:
+                allowed.append(name)
+            else:
+                refused.append(name)
+        return allowed, refused
+
+
+@dataclass(frozen=True)
+class _Derived:
+    """Header values computed once per policy so a request only looks things up."""
+
+    any_method: bool
+    method_set: frozenset[str]
+    methods_value: str
+    any_header: bool
+    header_set: frozenset[str]
+    credentials: tuple[tuple[str, str], ...]
+    actual_tail: tuple[tuple[str, str], ...]
+    expose_from_response: bool
+    wildcard_answer: Answer | None
+    preflight_origin_headers: tuple[tuple[str, str], ...]
+    preflight_vary: tuple[str, ...]
+    max_age: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, policy: Policy) -> _Derived:
+        credentials = ((ALLOW_CREDENTIALS, "true"),) if policy.allow_credentials else ()
+        expose_all = "*" in policy.expose_headers
+        expose_from_response = expose_all and policy.allow_credentials
+        expose: tuple[tuple[str, str], ...] = ()
+        if expose_all and not policy.allow_credentials:
+            expose = ((EXPOSE_HEADERS, "*"),)
+        elif policy.expose_headers and not expose_all:
+            expose = ((EXPOSE_HEADERS, ", ".join(policy.expose_headers)),)
+        # F#cors-protocol-and-http-caches: a "*" answer does not depend on Origin, so no Vary.
+        wildcard = (
+            policy.origins.any_origin
+            and policy.send_origin_wildcard
+            and not policy.allow_credentials
+        )
+        wildcard_answer = Answer(headers=((ALLOW_ORIGIN, "*"), *expose)) if wildcard else None
+        max_age = () if policy.max_age is None else ((MAX_AGE, str(policy.max_age)),)
+        return cls(
+            any_method="*" in policy.allow_methods,
+            method_set=frozenset(policy.allow_methods),
+            methods_value=", ".join(policy.allow_methods),
+            any_header="*" in policy.allow_headers,
+            header_set=frozenset(policy.allow_headers),
+            credentials=credentials,
+            actual_tail=(*credentials, *expose),
+            expose_from_response=expose_from_response,
+            wildcard_answer=wildcard_answer,
+            preflight_origin_headers=((ALLOW_ORIGIN, "*"),) if wildcard else (),
+            preflight_vary=(
+                _VARY_PREFLIGHT_PNA if policy.allow_private_network else _VARY_PREFLIGHT
+            ),
+            max_age=max_age,
+        )
+
+
+def _exposable(names: Iterable[str]) -> str:
+    seen: dict[str, str] = {}
+    for name in names:
+        lowered = name.lower()
+        if lowered not in _NEVER_EXPOSED and lowered not in seen:
+            seen[lowered] = name
+    return ", ".join(seen.values())
+
+
+# --- building a policy from plain values -------------------------------------------------
+
+
+def build_policy(values: Mapping[str, object]) -> tuple[Policy | None, list[ConfigProblem]]:
+    """Validate resolved settings (one value per field) into a policy, with every problem."""
+    problems: list[ConfigProblem] = []
+    normalized = {name: normalize(name, values[name], problems) for name in FIELDS}
+    origins, origin_problems = compile_origins(values["allow_origin"])
+    problems.extend(origin_problems)
+    if normalized["allow_credentials"] is True:
+        problems.extend(credential_problems(origins))
+    if problems:
+        return None, problems
+    policy = Policy(
+        origins=origins,
+        allow_credentials=bool(normalized["allow_credentials"]),
+        allow_methods=_strings(normalized["allow_methods"]),
+        allow_headers=_strings(normalized["allow_headers"]),
+        expose_headers=_strings(normalized["expose_headers"]),
+        max_age=_optional_int(normalized["max_age"]),
+        send_origin_wildcard=bool(normalized["send_origin_wildcard"]),
+        allow_private_network=bool(normalized["allow_private_network"]),
+    )
+    return policy, []
+
+
+def credential_problems(origins: OriginMatcher) -> list[ConfigProblem]:
+    """F#cors-protocol-and-credentials: credentials only with origins that are not guessable."""
+    problems = []
+    if origins.any_origin:
+        problems.append(
+            ConfigProblem(
+                errors.CREDENTIALS_WITH_ANY_ORIGIN,
+                "allow_origin",
+                "*",
+                "allow_credentials=True needs the exact origins you trust, not '*'; "
+                "list them (or a pattern such as 'https://*.example.com')",
+            )
+        )
+    if origins.allow_null:
+        problems.append(
+            ConfigProblem(
+                errors.CREDENTIALS_WITH_NULL,
+                "allow_origin",
+                "null",
+                "any sandboxed iframe or data: page sends Origin: null; "
+                "remove 'null' or set allow_credentials=False",
+            )
+        )
+    problems.extend(
+        ConfigProblem(
+            errors.CREDENTIALS_WITH_BROAD_PATTERN,
+            "allow_origin",
+            pattern,
+            "with credentials a wildcard needs at least two labels after '*' "
+            "(e.g. 'https://*.example.com'); this one matches every site under a public suffix",
+        )
+        for pattern in origins.broad_patterns
+    )
+    return problems
+
+
+def normalize(name: str, value: object, problems: list[ConfigProblem]) -> object:
+    """Check one setting's value; return its normalized form (and record what is wrong)."""
+    if name in ("allow_credentials", "send_origin_wildcard", "allow_private_network"):
+        if not isinstance(value, bool):
+            problems.append(ConfigProblem(errors.BOOL_EXPECTED, name, value, "use True or False"))
+        return value
+    if name == "allow_methods":
+        return _normalize_methods(_items(name, value, problems), problems)
+    if name in ("allow_headers", "expose_headers"):
+        return _normalize_header_names(name, _items(name, value, problems), problems)
+    if name == "max_age":
+        return _normalize_max_age(value, problems)
+    if name == "allow_origin":
+        return value  # compiled by origins.compile_origins
+    raise KeyError(name)
+
+
+def _items(name: str, value: object, problems: list[ConfigProblem]) -> list[str]:
+    # A lone string is one item (0.8.0 split config strings into characters).
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+        problems.append(ConfigProblem(errors.LIST_ITEM_TYPE, name, value, "use a list of strings"))
+        return []
+    items = []
+    for item in value:
+        if isinstance(item, str):
+            items.append(item)
+        else:
+            problems.append(
+                ConfigProblem(errors.LIST_ITEM_TYPE, name, item, "each item must be a string")
+            )
+    return items
+
+
+def _normalize_methods(items: list[str], problems: list[ConfigProblem]) -> tuple[str, ...]:
+    methods: dict[str, None] = {}
+    for item in items:
+        if item != "*" and not _TOKEN_RE.fullmatch(item):
+            problems.append(
+                ConfigProblem(
+                    errors.METHOD_INVALID,
+                    "allow_methods",
+                    item,
+                    "not an HTTP method token; give one method per list item, "
+                    f"e.g. {[part.strip() for part in item.split(',') if part.strip()]!r}",
+                )
+            )
+            continue
+        upper = item.upper()
+        if upper in _FORBIDDEN_METHODS:
+            problems.append(
+                ConfigProblem(
+                    errors.METHOD_FORBIDDEN,
+                    "allow_methods",
+                    item,
+                    "browsers never send CONNECT, TRACE or TRACK: remove it",
+                )
+            )
+            continue
+        methods[upper if upper in _NORMALIZED_METHODS else item] = None
+    return tuple(methods)
+
+
+def _normalize_header_names(
+    name: str, items: list[str], problems: list[ConfigProblem]
+) -> tuple[str, ...]:
+    names: dict[str, str] = {}
+    for item in items:
+        if item != "*" and not _TOKEN_RE.fullmatch(item):
+            problems.append(
+                ConfigProblem(
+                    errors.HEADER_INVALID,
+                    name,
+                    item,
+                    "not a header name; give one name per list item, "
+                    f"e.g. {[part.strip() for part in item.split(',') if part.strip()]!r}",
+                )
+            )
+            continue
+        # Request header names compare case-insensitively; exposed names keep their spelling.
+        names.setdefault(item.lower(), item.lower() if name == "allow_headers" else item)
+    return tuple(names.values())
+
+
+def _normalize_max_age(value: object, problems: list[ConfigProblem]) -> int | None:
+    if value is None:
+        return None
+    seconds: object = value
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    if isinstance(seconds, float) and seconds.is_integer():
+        seconds = int(seconds)
+    if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds >= 0:
+        return seconds
+    problems.append(
+        ConfigProblem(
+            errors.MAX_AGE_INVALID,
+            "max_age",
+            value,
+            "use a whole number of seconds >= 0 (browsers read Access-Control-Max-Age as an "
+            "integer; Chromium caps it at 7200)",
+        )
+    )
+    return None
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    assert isinstance(value, tuple)
+    return value
+
+
+def _optional_int(value: object) -> int | None:
+    assert value is None or isinstance(value, int)
+    return value

@@ -1,0 +1,81 @@
+"""Settings: explicit arguments, inherited layers, app.config and defaults, into a policy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from .errors import ConfigProblem, CORSConfigError
+from .origins import compile_origins
+from .policy import DEFAULTS, FIELDS, Policy, build_policy, credential_problems, normalize
+
+CONFIG_KEYS: Mapping[str, str] = {name: f"QUART_CORS_{name.upper()}" for name in FIELDS}
+
+# The explicitly given settings of one level (a route, a blueprint, the app): name -> value.
+Layer = Mapping[str, object]
+
+
+def explicit_layer(where: str, **arguments: object) -> Layer:
+    """Keep the arguments that were given (None means "not set here"), validated now.
+
+    Problems that the given values show on their own are raised at once, from the user's
+    cors() / route_cors() line; the rest waits until the inherited values are known.
+    """
+    layer = {name: value for name, value in arguments.items() if value is not None}
+    problems: list[ConfigProblem] = []
+    for name, value in layer.items():
+        if name == "allow_origin":
+            origins, origin_problems = compile_origins(value)
+            problems.extend(origin_problems)
+            if layer.get("allow_credentials") is True:
+                problems.extend(credential_problems(origins))
+        else:
+            normalize(name, value, problems)
+    if problems:
+        raise CORSConfigError(problems, where)
+    return layer
+
+
+def resolve(
+    layers: Sequence[Layer], config: Mapping[str, object]
+) -> tuple[dict[str, object], dict[str, str]]:
+    """Pick each field from the most specific layer that sets it, then config, then default.
+
+    Returns the values and, for each field, where it came from (for error messages).
+    """
+    values: dict[str, object] = {}
+    sources: dict[str, str] = {}
+    for name in FIELDS:
+        for layer in layers:
+            if name in layer:
+                values[name], sources[name] = layer[name], name
+                break
+        else:
+            key = CONFIG_KEYS[name]
+            if config.get(key) is not None:
+                values[name], sources[name] = config[key], key
+            else:
+                values[name], sources[name] = DEFAULTS[name], name
+    return values, sources
+
+
+def compile_policy(
+    layers: Sequence[Layer],
+    config: Mapping[str, object],
+    where: str,
+    overrides: Mapping[str, object] | None = None,
+) -> Policy:
+    """Build the policy for one endpoint or raise CORSConfigError with every problem."""
+    values, sources = resolve(layers, config)
+    if overrides:
+        values.update(overrides)
+    policy, problems = build_policy(values)
+    if policy is None:
+        raise CORSConfigError(
+            [
+                replace(problem, setting=sources.get(problem.setting, problem.setting))
+                for problem in problems
+            ],
+            where,
+        )
+    return policy

@@ -404,7 +404,9 @@ def _normalize_max_age(value: object, problems: list[ConfigProblem]) -> int | No
     if value is None:
         return None
     seconds: object = value
-    if isinstance(value, timedelta):
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        seconds = int(value)  # 0.8.0 accepted "600", from config files and environments
+    elif isinstance(value, timedelta):
         seconds = value.total_seconds()
     if isinstance(seconds, float) and seconds.is_integer():
         seconds = int(seconds)

@@ -197,9 +197,13 @@ class _AppCORS:
         app.asgi_app = _PreflightFastPath(app.asgi_app, self)  # type: ignore[method-assign]
         app.after_request(self.after_request)
         app.before_websocket(self.before_websocket)
-        app.before_serving(self.compile_all)
+        app.before_serving(self.compile_at_startup)
 
     # --- policies ----------------------------------------------------------------------
+
+    async def compile_at_startup(self) -> None:
+        """Fail start-up with every configuration problem (async: no executor thread)."""
+        self.compile_all()
 
     def compile_all(self) -> None:
         """Compile every endpoint's policy now, raising one error with all problems."""

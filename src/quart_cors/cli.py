@@ -1,0 +1,288 @@
+"""The ``quart-cors`` command: run the simulated browser against an app or a live URL.
+
+    quart-cors check URL --origin ORIGIN [--method M] [-H 'Name: value']... [--credentials]
+    quart-cors check --app MODULE:APP PATH --origin ORIGIN [...]
+
+Exit status: 0 the browser would allow the request, 1 it would block it, 2 usage error
+(bad arguments, bad URL, an app that cannot be imported), 3 the server could not be reached
+(refused connection, timeout, TLS failure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from quart import Quart
+
+from .testing import (
+    Browser,
+    FetchResult,
+    Headers,
+    HTTPXTransport,
+    Transport,
+    TransportError,
+    WebSocketResult,
+    checked_method,
+    cors_unsafe_request_header_names,
+    is_cors_safelisted_method,
+    serialize_origin,
+)
+
+EXIT_ALLOWED = 0
+EXIT_BLOCKED = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+
+# Headers worth showing in a CORS trace; the rest is noise for this purpose.
+_SHOWN_RESPONSE_HEADERS = ("access-control-", "vary", "location", "content-type")
+
+
+class UsageError(Exception):
+    """A problem with the command line itself (exit status 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``quart-cors``."""
+    parser = argparse.ArgumentParser(
+        prog="quart-cors",
+        description="Debug CORS: show what a browser would send and whether it would allow it.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = commands.add_parser(
+        "check",
+        help="simulate a browser's fetch() from ORIGIN and explain the verdict",
+        description=(
+            "Simulate Chromium's fetch() from a page at ORIGIN: decide whether a preflight "
+            "is needed, send it, apply the browser's checks, then send the request and list "
+            "the response headers JavaScript could read."
+        ),
+        epilog=(
+            "exit status: 0 allowed, 1 blocked, 2 usage error, 3 server unreachable. "
+            "examples: quart-cors check https://api.example.com/items --origin "
+            "https://app.example.com --method PUT -H 'Content-Type: application/json'; "
+            "quart-cors check --app myapp:app /items --origin https://app.example.com"
+        ),
+    )
+    check.add_argument(
+        "target", metavar="URL|PATH", help="a live http(s) URL, or a path with --app"
+    )
+    check.add_argument(
+        "--app",
+        metavar="MODULE:APP",
+        help="check a Quart app in-process (MODULE:APP, imported from the current directory)",
+    )
+    check.add_argument("--origin", required=True, help="the page's origin, e.g. https://app.test")
+    check.add_argument("--method", "-X", default="GET", help="the request method (default GET)")
+    check.add_argument(
+        "-H",
+        "--header",
+        dest="headers",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="a request header set by the page's script (repeatable)",
+    )
+    check.add_argument(
+        "--data", "-d", default=None, help="a request body (a string, sent as fetch() would)"
+    )
+    check.add_argument(
+        "--credentials",
+        action="store_true",
+        help="send with credentials: 'include' (cookies, and the credential rules of CORS)",
+    )
+    check.add_argument(
+        "--websocket",
+        action="store_true",
+        help="open a WebSocket to the target instead of calling fetch()",
+    )
+    check.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for a live server (10)"
+    )
+    check.add_argument(
+        "--insecure", action="store_true", help="do not verify TLS certificates of a live server"
+    )
+    return parser
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """'Name: value' -> ('Name', 'value')."""
+    name, separator, value = text.partition(":")
+    name = name.strip()
+    if not separator or not name or any(char in name for char in " \t\r\n"):
+        raise UsageError(f"-H {text!r}: expected 'Name: value'")
+    return name, value.strip()
+
+
+def load_app(spec: str) -> Quart:
+    """Import MODULE:APP (an app object, or a factory called without arguments)."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name:
+        raise UsageError(f"--app {spec!r}: expected MODULE:APP, e.g. myproject.app:app")
+    if "" not in sys.path:
+        sys.path.insert(0, "")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:
+        raise UsageError(f"--app {spec!r}: cannot import {module_name!r}: {error}") from error
+    target: object = module
+    for part in (attribute or "app").split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError as error:
+            raise UsageError(f"--app {spec!r}: {module_name!r} has no {part!r}") from error
+    if not isinstance(target, Quart) and callable(target):
+        target = target()
+    if not isinstance(target, Quart):
+        raise UsageError(f"--app {spec!r} is not a Quart app (got {type(target).__name__})")
+    return target
+
+
+def preflight_reasons(method: str, headers: Headers, *, cross_origin: bool = True) -> list[str]:
+    """Why a browser would preflight this request (empty: it would not)."""
+    if not cross_origin:
+        return []
+    reasons = []
+    if not is_cors_safelisted_method(method):
+        reasons.append(f"{method} is not a CORS-safelisted method (GET, HEAD, POST)")
+    for name in cors_unsafe_request_header_names(headers):
+        value = next((value for key, value in headers if key.lower() == name), "")
+        reasons.append(f"header {name}: {value!r} is not CORS-safelisted")
+    return reasons
+
+
+def _print_headers(out: TextIO, marker: str, headers: Headers, *, only_cors: bool) -> None:
+    shown = 0
+    for name, value in headers:
+        if only_cors and not name.lower().startswith(_SHOWN_RESPONSE_HEADERS):
+            continue
+        print(f"  {marker} {name}: {value}", file=out)
+        shown += 1
+    if only_cors and not shown:
+        print(f"  {marker} (no CORS headers)", file=out)
+
+
+def report_fetch(result: FetchResult, out: TextIO) -> int:
+    """Print each step of a simulated fetch; return the exit status."""
+    if result.preflight_request is not None:
+        print(f"Preflight sent: OPTIONS {result.preflight_request.url}", file=out)
+        _print_headers(out, ">", result.preflight_request.headers, only_cors=False)
+    if result.preflight is not None:
+        print(f"Preflight answer: {result.preflight.status}", file=out)
+        _print_headers(out, "<", result.preflight.headers, only_cors=True)
+    elif result.preflight_from_cache:
+        print("Preflight: answered from the preflight cache", file=out)
+    for redirect in result.redirects:
+        print(f"Redirect: {redirect.status} to {redirect.get('location')}", file=out)
+    if result.response is not None:
+        print(f"Request sent: {result.request.method} {result.request.url}", file=out)
+        _print_headers(out, ">", result.request.headers, only_cors=False)
+        print(f"Response: {result.response.status}", file=out)
+        _print_headers(out, "<", result.response.headers, only_cors=True)
+    elif result.preflight is not None:
+        print("Request sent: none (the preflight failed)", file=out)
+    for warning in result.warnings:
+        print(f"Warning ({warning.code}): {warning.message}", file=out)
+    if result.ok:
+        print(f"Verdict: ALLOWED - {result.explanation}", file=out)
+        readable = ", ".join(result.readable_headers) or "(none)"
+        print(f"JavaScript can read these response headers: {readable}", file=out)
+        return EXIT_ALLOWED
+    print(f"Verdict: BLOCKED ({result.blocked_by})", file=out)
+    print(f"Fix: {result.explanation}", file=out)
+    return EXIT_BLOCKED
+
+
+def report_websocket(result: WebSocketResult, out: TextIO) -> int:
+    """Print a simulated WebSocket handshake; return the exit status."""
+    print(f"Handshake sent: GET {result.request.url} (Upgrade: websocket)", file=out)
+    _print_headers(out, ">", result.request.headers, only_cors=False)
+    print(f"Handshake answer: {result.status}", file=out)
+    if result.accepted:
+        print(f"Verdict: ALLOWED - {result.explanation}", file=out)
+        return EXIT_ALLOWED
+    print(f"Verdict: BLOCKED ({result.blocked_by})", file=out)
+    print(f"Fix: {result.explanation}", file=out)
+    return EXIT_BLOCKED
+
+
+async def run_check(args: argparse.Namespace, out: TextIO) -> int:
+    """Validate the arguments, run the simulation, print it; return the exit status."""
+    origin = args.origin
+    if origin != "null":
+        try:
+            canonical = serialize_origin(origin)
+        except ValueError:
+            canonical = ""
+        if canonical != origin or not origin.startswith(("http://", "https://")):
+            raise UsageError(
+                f"--origin {origin!r} is not a serialized origin: use scheme://host[:port] "
+                "in lowercase, without path or trailing slash (or null)"
+            )
+    headers = [parse_header(text) for text in args.headers]
+    try:
+        method = checked_method(args.method, args.data)
+    except TypeError as error:
+        raise UsageError(f"fetch() would throw before sending: {error}") from error
+    target: Quart | Transport
+    if args.app is not None:
+        target = load_app(args.app)
+        if not args.target.startswith("/"):
+            raise UsageError(f"with --app, give a path starting with '/', not {args.target!r}")
+        base_url = None
+        url = args.target
+    else:
+        url = args.target
+        try:
+            serialize_origin(url)
+        except ValueError as error:
+            raise UsageError(f"bad URL {url!r}: {error}") from error
+        if not url.startswith(("http://", "https://")):
+            raise UsageError(f"bad URL {url!r}: only http:// and https:// URLs can be checked")
+        target = HTTPXTransport(timeout=args.timeout, verify=not args.insecure)
+        base_url = url
+    browser = Browser(target, origin, base_url=base_url)
+    if args.websocket:
+        return report_websocket(await browser.websocket(url), out)
+    cross_origin = serialize_origin(browser.resolve(url)) != origin
+    reasons = preflight_reasons(method, headers, cross_origin=cross_origin)
+    print(f"Page origin: {origin}", file=out)
+    print(f"fetch({url!r}, method={method!r}, credentials=", end="", file=out)
+    print(f"{'include' if args.credentials else 'same-origin'!r})", file=out)
+    if not cross_origin:
+        print("Same-origin request: CORS does not apply", file=out)
+    elif reasons:
+        print("Preflight needed: " + "; ".join(reasons), file=out)
+    else:
+        print("No preflight needed: a CORS-safelisted method and headers", file=out)
+    try:
+        result = await browser.fetch(
+            url,
+            method=method,
+            headers=headers,
+            body=args.data,
+            credentials="include" if args.credentials else "same-origin",
+        )
+    except TypeError as error:
+        raise UsageError(f"fetch() would throw before sending: {error}") from error
+    return report_fetch(result, out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``quart-cors`` console script and of ``python -m quart_cors``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return asyncio.run(run_check(args, sys.stdout))
+    except UsageError as error:
+        print(f"quart-cors: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except TransportError as error:
+        print(f"quart-cors: {error}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except KeyboardInterrupt:
+        return 130

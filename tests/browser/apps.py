@@ -1,0 +1,319 @@
+"""The API apps the browser talks to, one Hypercorn server (one origin) each.
+
+| app      | CORS set-up                                                               |
+|----------|---------------------------------------------------------------------------|
+| `api`    | app `cors()` for the page origin, no credentials, a blueprint `cors()`,   |
+|          | `route_cors` overrides, `cors_exempt`, a WebSocket                        |
+| `creds`  | app `cors()` with credentials, `allow_headers="*"`, `expose_headers="*"`  |
+| `routes` | no `cors()` at all: `route_cors` and `websocket_cors` only                |
+| `wild`   | app `cors()` with a wildcard subdomain pattern, plus `:*` and regex routes |
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from quart import Blueprint, Quart, Response, abort, redirect, request, websocket
+from quart.typing import ResponseReturnValue
+
+from quart_cors import cors, cors_exempt, route_cors, websocket_cors
+
+
+@dataclass(frozen=True)
+class Origins:
+    """The page origins. Every page is served by one server on two ports."""
+
+    page_port: int
+    alt_port: int
+    public_port: int
+
+    def on(self, host: str) -> str:
+        return f"http://{host}:{self.page_port}"
+
+    @property
+    def page(self) -> str:
+        """The main page: same site as every API (`localhost`), other port."""
+        return self.on("localhost")
+
+    @property
+    def other(self) -> str:
+        """A different origin *and* site: 127.0.0.1 instead of localhost."""
+        return self.on("127.0.0.1")
+
+    def alt(self, host: str = "localhost") -> str:
+        """The same page on another port: another origin, same site."""
+        return f"http://{host}:{self.alt_port}"
+
+    @property
+    def public(self) -> str:
+        """A page that Chromium is told to treat as public (Local Network Access)."""
+        return f"http://localhost:{self.public_port}"
+
+
+def _hello(text: str) -> Response:
+    response = Response(text, content_type="text/plain")
+    response.headers["X-Exposed"] = "exposed-value"
+    response.headers["X-Hidden"] = "hidden-value"
+    response.headers["X-Other"] = "other-value"
+    return response
+
+
+async def _echo_one_message(prefix: str) -> None:
+    message = await websocket.receive()
+    text = message if isinstance(message, str) else message.decode()
+    await websocket.send(f"{prefix} {text}")
+
+
+def _add_common_routes(app: Quart) -> None:
+    """Routes that `api` and `creds` share: cookies, echoes, errors, a redirect."""
+
+    @app.get("/simple")
+    async def simple() -> Response:
+        return _hello(f"simple from {app.name}")
+
+    @app.route("/item", methods=["GET", "POST", "PUT", "DELETE"])
+    async def item() -> Response:
+        custom = request.headers.get("X-Custom", "-")
+        return _hello(f"{request.method} item, X-Custom={custom}")
+
+    @app.get("/set-cookie")
+    async def set_cookie() -> Response:
+        response = _hello("cookie set")
+        response.set_cookie("sid", f"{app.name}-session", samesite="Lax", httponly=True)
+        return response
+
+    @app.get("/whoami")
+    async def whoami() -> Response:
+        return _hello(f"sid={request.cookies.get('sid', '<none>')}")
+
+    @app.route("/auth", methods=["GET", "PUT"])
+    async def auth() -> Response:
+        authorization = request.headers.get("Authorization", "<none>")
+        return _hello(f"authorization={authorization}; sid={request.cookies.get('sid', '<none>')}")
+
+    @app.get("/headers")
+    async def headers() -> Response:
+        response = _hello("headers")
+        response.headers["X-One"] = "1"
+        response.headers["X-Two"] = "2"
+        response.set_cookie("tracker", "t", samesite="Lax")
+        return response
+
+    @app.get("/forbidden")
+    async def forbidden() -> Response:
+        abort(403)
+
+    @app.get("/boom")
+    async def boom() -> Response:
+        raise RuntimeError("boom (expected: the browser tests turn this into a 500)")
+
+    @app.get("/redirect")
+    async def to_simple() -> ResponseReturnValue:
+        # Same-origin redirect on the API; the query string travels along.
+        return redirect(f"/simple?{request.query_string.decode('ascii')}", 302)
+
+
+def make_api(origins: Origins) -> Quart:
+    app = Quart("api")
+    _add_common_routes(app)
+
+    @app.route("/cached", methods=["PUT"])
+    @route_cors(max_age=600)
+    async def cached() -> Response:
+        return _hello("cached")
+
+    @app.route("/uncached", methods=["PUT"])
+    @route_cors(max_age=0)
+    async def uncached() -> Response:
+        return _hello("uncached")
+
+    @app.route("/any-header", methods=["PUT"])
+    @route_cors(allow_headers="*")
+    async def any_header() -> Response:
+        return _hello(f"authorization={request.headers.get('Authorization', '<none>')}")
+
+    @app.get("/expose-all")
+    @route_cors(expose_headers="*")
+    async def expose_all() -> Response:
+        response = _hello("expose all")
+        response.headers["X-One"] = "1"
+        response.headers["X-Two"] = "2"
+        return response
+
+    @app.get("/route-origin")
+    @route_cors(allow_origin=origins.on("a.localhost"))
+    async def route_origin() -> Response:
+        return _hello("route origin")
+
+    @app.get("/route-expose")
+    @route_cors(expose_headers=["X-Other"])
+    async def route_expose() -> Response:
+        return _hello("route expose")
+
+    @app.get("/exempt")
+    @cors_exempt
+    async def exempt() -> Response:
+        return _hello("exempt")
+
+    @app.get("/local")
+    @route_cors(allow_origin=origins.public, allow_private_network=True)
+    async def local() -> Response:
+        return _hello("local network")
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await _echo_one_message("echo")
+
+    @app.websocket("/ws-exempt")
+    @cors_exempt
+    async def ws_exempt() -> None:
+        await _echo_one_message("exempt")
+
+    # A blueprint with its own cors(): its allow_origin replaces the app's.
+    other = Blueprint("other", __name__, url_prefix="/other")
+
+    @other.get("/hello")
+    async def other_hello() -> Response:
+        return _hello("blueprint with its own origin")
+
+    @other.get("/forbidden")
+    async def other_forbidden() -> Response:
+        abort(403)
+
+    @other.get("/route-expose")
+    @route_cors(expose_headers=["X-Other"])
+    async def other_route_expose() -> Response:
+        return _hello("route_cors in a blueprint with cors()")
+
+    # A blueprint nested in `other`, with a cors() of its own: the innermost one wins.
+    inner = Blueprint("inner", __name__, url_prefix="/inner")
+
+    @inner.get("/hello")
+    async def inner_hello() -> Response:
+        return _hello("nested blueprint")
+
+    cors(inner, allow_origin=origins.on("a.localhost"))
+    other.register_blueprint(inner)
+    cors(other, allow_origin=origins.other)
+    app.register_blueprint(other)
+
+    # A blueprint without cors(): it inherits the app's policy.
+    plain = Blueprint("plain", __name__, url_prefix="/plain")
+
+    @plain.get("/hello")
+    async def plain_hello() -> Response:
+        return _hello("blueprint inheriting the app")
+
+    app.register_blueprint(plain)
+
+    return cors(
+        app,
+        allow_origin=[origins.page],
+        allow_methods=["GET", "HEAD", "POST", "PUT"],
+        allow_headers=["X-Custom"],
+        expose_headers=["X-Exposed"],
+    )
+
+
+def make_creds(origins: Origins) -> Quart:
+    app = Quart("creds")
+    _add_common_routes(app)
+
+    @app.before_request
+    async def require_session() -> ResponseReturnValue | None:
+        """Authentication: browsers never send the cookie on a preflight, so this must not
+        see preflights (DESIGN section 3: cors() answers them before before_request)."""
+        if request.path.startswith("/private") and "sid" not in request.cookies:
+            return Response("log in first", status=401, content_type="text/plain")
+        return None
+
+    @app.route("/private", methods=["GET", "PUT"])
+    async def private() -> Response:
+        return _hello(f"private for {request.cookies['sid']}")
+
+    return cors(
+        app,
+        allow_origin=origins.page,
+        allow_credentials=True,
+        allow_headers="*",
+        expose_headers="*",
+    )
+
+
+def make_routes(origins: Origins) -> Quart:
+    """No cors(): every CORS header comes from the decorators."""
+    app = Quart("routes")
+
+    @app.get("/simple")
+    @route_cors(allow_origin=origins.page, expose_headers=["X-Exposed"])
+    async def simple() -> Response:
+        return _hello("simple from routes")
+
+    @app.route("/item", methods=["GET", "PUT", "DELETE"])
+    @route_cors(allow_origin=origins.page, allow_methods=["GET", "PUT"], allow_headers=["X-Custom"])
+    async def item() -> Response:
+        return _hello(f"{request.method} item, X-Custom={request.headers.get('X-Custom', '-')}")
+
+    @app.get("/forbidden")
+    @route_cors(allow_origin=origins.page)
+    async def forbidden() -> Response:
+        abort(403)
+
+    @app.get("/items/<int:number>")
+    @route_cors(allow_origin=origins.page)
+    async def missing_item(number: int) -> Response:
+        abort(404)
+
+    @app.get("/boom")
+    @route_cors(allow_origin=origins.page)
+    async def boom() -> Response:
+        raise RuntimeError("boom (expected: the browser tests turn this into a 500)")
+
+    @app.errorhandler(418)
+    async def teapot_handler(error: Exception) -> tuple[str, int]:
+        return "handled teapot", 418
+
+    @app.get("/custom-error")
+    @route_cors(allow_origin=origins.page)
+    async def custom_error() -> Response:
+        abort(418)
+
+    @app.websocket("/ws")
+    @websocket_cors(allow_origin=origins.page)
+    async def ws() -> None:
+        await _echo_one_message("echo")
+
+    return app
+
+
+def make_wild(origins: Origins) -> Quart:
+    app = Quart("wild")
+
+    @app.get("/simple")
+    async def simple() -> Response:
+        return _hello("wild simple")
+
+    @app.get("/any-port")
+    @route_cors(allow_origin="http://localhost:*")
+    async def any_port() -> Response:
+        return _hello("any port")
+
+    @app.get("/regex")
+    @route_cors(allow_origin=re.compile(r"http://(a|b)\.localhost:\d+"))
+    async def regex() -> Response:
+        return _hello("regex")
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await _echo_one_message("echo")
+
+    return cors(app, allow_origin=f"http://*.localhost:{origins.page_port}")
+
+
+APP_FACTORIES = {
+    "api": make_api,
+    "creds": make_creds,
+    "routes": make_routes,
+    "wild": make_wild,
+}

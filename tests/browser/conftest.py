@@ -1,0 +1,125 @@
+"""Fixtures: Hypercorn servers and one headless Chromium for the session, a context per page.
+
+Everything runs in pytest-asyncio's session event loop: the servers are tasks in it, and
+Playwright's async API drives Chromium from it.
+
+Without Chromium or Playwright the tests skip with a reason that says how to install them;
+with QUART_CORS_REQUIRE_BROWSER=1 (set by .ci/run) they fail instead.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
+
+import pytest
+import pytest_asyncio
+
+from .support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    EVIL_HOSTS,
+    INSTALL_HINT,
+    OpenPage,
+    Recorder,
+    ServerGroup,
+    Servers,
+)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Page
+
+REQUIRE_BROWSER = os.environ.get("QUART_CORS_REQUIRE_BROWSER", "") == "1"
+
+
+def missing_requirement() -> str | None:
+    """Why the browser suite cannot run here, or None when it can."""
+    for module in ("playwright", "hypercorn"):
+        if importlib.util.find_spec(module) is None:
+            return f"the Python package {module!r} is not installed"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"Chromium is not installed ({CHROMIUM} not found)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser_requirements() -> None:
+    reason = missing_requirement()
+    if reason is None:
+        return
+    message = f"browser tests need headless Chromium: {reason}; {INSTALL_HINT}"
+    if REQUIRE_BROWSER:
+        pytest.fail(f"QUART_CORS_REQUIRE_BROWSER=1 and {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def servers(browser_requirements: None) -> AsyncIterator[Servers]:
+    from .apps import APP_FACTORIES, Origins
+    from .support import page_app, reserve_port
+
+    group = ServerGroup()
+    try:
+        page_port, page_fd = reserve_port()
+        alt_port, alt_fd = reserve_port()
+        public_port, public_fd = reserve_port()
+        origins = Origins(page_port=page_port, alt_port=alt_port, public_port=public_port)
+        await group.start("page", page_app, page_port, page_fd)
+        await group.start("alt-page", page_app, alt_port, alt_fd)
+        await group.start("public-page", page_app, public_port, public_fd)
+        urls: dict[str, str] = {}
+        recorders: dict[str, Recorder] = {}
+        for name, factory in APP_FACTORIES.items():
+            port, fd = reserve_port()
+            recorder = Recorder(factory(origins))
+            await group.start(name, recorder, port, fd)
+            urls[name] = f"http://localhost:{port}"
+            recorders[name] = recorder
+        await group.wait_ready()
+        yield Servers(origins=origins, urls=urls, recorders=recorders)
+    finally:
+        await group.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser(servers: Servers) -> AsyncIterator[Browser]:
+    from playwright.async_api import async_playwright
+
+    resolver_rules = ",".join(f"MAP {host} 127.0.0.1" for host in EVIL_HOSTS)
+    args = [
+        *CHROMIUM_ARGS,
+        f"--host-resolver-rules={resolver_rules}",
+        # Local Network Access: pages from this port count as public, so their fetches to
+        # loopback need the local-network permission (CORS-NOTES section 10).
+        f"--ip-address-space-overrides=127.0.0.1:{servers.origins.public_port}=public",
+    ]
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
+    """Open the probe page on an origin, in a fresh browser context (fresh cookies and
+    preflight cache)."""
+    contexts: list[BrowserContext] = []
+
+    async def open_(origin: str, *, permissions: Sequence[str] = ()) -> Page:
+        context = await browser.new_context()
+        contexts.append(context)
+        if permissions:
+            await context.grant_permissions(list(permissions), origin=origin)
+        page = await context.new_page()
+        # The probes are inline in <head>: no need to wait for the load event.
+        await page.goto(f"{origin}/", wait_until="commit")
+        await page.wait_for_function("window.probesReady === true")
+        return page
+
+    yield open_
+    for context in contexts:
+        await context.close()

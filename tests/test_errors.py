@@ -1,0 +1,214 @@
+"""DESIGN.md section 3: error responses carry the same CORS headers, for cors() and route_cors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from quart import Blueprint, Quart, Response, abort
+
+from conftest import ORIGIN, OTHER_ORIGIN, cors_headers, vary
+from quart_cors import cors, route_cors
+
+ACAO = "Access-Control-Allow-Origin"
+ACAC = "Access-Control-Allow-Credentials"
+ACEH = "Access-Control-Expose-Headers"
+POLICY: dict[str, Any] = {
+    "allow_origin": ORIGIN,
+    "allow_credentials": True,
+    "expose_headers": ["X-Request-Id"],
+}
+ALLOWED = {ACAO: ORIGIN, ACAC: "true", ACEH: "X-Request-Id"}
+
+
+class TeapotError(Exception):
+    """Turned into a 418 by an error handler."""
+
+
+def error_app(level: str) -> tuple[Quart, str]:
+    """Views that fail in each way, with POLICY at ``level``; returns the URL prefix."""
+    app = Quart(__name__)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    views: dict[str, Callable[..., Any]] = {}
+
+    async def aborts(code: int) -> str:
+        abort(code)
+
+    async def raises() -> str:
+        raise RuntimeError("boom")
+
+    async def teapot() -> str:
+        raise TeapotError
+
+    async def get_only() -> str:
+        return "ok"
+
+    views = {"aborts": aborts, "raises": raises, "teapot": teapot, "get_only": get_only}
+    rules = {
+        "aborts": "/abort/<int:code>",
+        "raises": "/raise",
+        "teapot": "/teapot",
+        "get_only": "/get-only",
+    }
+
+    @app.errorhandler(TeapotError)
+    async def handle_teapot(error: TeapotError) -> Response:
+        return Response("short and stout", status=418, headers={"X-Handler": "1"})
+
+    if level in ("app", "route"):
+        if level == "app":
+            cors(app, **POLICY)
+        for name, view in views.items():
+            endpoint = route_cors(**POLICY)(view) if level == "route" else view
+            app.add_url_rule(rules[name], name, endpoint, methods=["GET"])
+        return app, ""
+    blueprint = Blueprint("bp", __name__)
+    cors(blueprint, **POLICY)
+    for name, view in views.items():
+        blueprint.add_url_rule(rules[name], name, view, methods=["GET"])
+    if level == "blueprint":
+        app.register_blueprint(blueprint, url_prefix="/bp")
+        return app, "/bp"
+    parent = Blueprint("parent", __name__)
+    parent.register_blueprint(blueprint, url_prefix="/bp")
+    app.register_blueprint(parent, url_prefix="/parent")
+    return app, "/parent/bp"
+
+
+ERROR_LEVELS = ["app", "blueprint", "nested_blueprint", "route"]
+
+
+@pytest.mark.parametrize("level", ERROR_LEVELS)
+@pytest.mark.parametrize("code", [400, 401, 403, 404, 409, 422, 429, 500, 503])
+async def test_abort_keeps_cors_headers(level: str, code: int) -> None:
+    app, prefix = error_app(level)
+    response = await app.test_client().get(f"{prefix}/abort/{code}", headers={"Origin": ORIGIN})
+    assert response.status_code == code
+    assert cors_headers(response) == ALLOWED
+    assert vary(response) == ["Origin"]
+
+
+@pytest.mark.parametrize("level", ERROR_LEVELS)
+async def test_abort_refused_origin_still_varies(level: str) -> None:
+    app, prefix = error_app(level)
+    response = await app.test_client().get(f"{prefix}/abort/403", headers={"Origin": OTHER_ORIGIN})
+    assert response.status_code == 403
+    assert cors_headers(response) == {}
+    assert vary(response) == ["Origin"]
+
+
+@pytest.mark.parametrize("level", ERROR_LEVELS)
+async def test_exception_becomes_500_with_cors_headers(level: str) -> None:
+    app, prefix = error_app(level)
+    response = await app.test_client().get(f"{prefix}/raise", headers={"Origin": ORIGIN})
+    assert response.status_code == 500
+    assert cors_headers(response) == ALLOWED
+    assert vary(response) == ["Origin"]
+
+
+@pytest.mark.parametrize("level", ERROR_LEVELS)
+async def test_exception_without_origin_still_varies(level: str) -> None:
+    app, prefix = error_app(level)
+    response = await app.test_client().get(f"{prefix}/raise")
+    assert response.status_code == 500
+    assert cors_headers(response) == {}
+    assert vary(response) == ["Origin"]
+
+
+@pytest.mark.parametrize("level", ERROR_LEVELS)
+async def test_error_handler_response_has_cors_headers(level: str) -> None:
+    app, prefix = error_app(level)
+    response = await app.test_client().get(f"{prefix}/teapot", headers={"Origin": ORIGIN})
+    assert response.status_code == 418
+    assert response.headers["X-Handler"] == "1"
+    assert cors_headers(response) == ALLOWED
+    assert vary(response) == ["Origin"]
+
+
+@pytest.mark.parametrize("level", ["app", "blueprint", "nested_blueprint"])
+async def test_405_has_cors_headers(level: str) -> None:
+    app, prefix = error_app(level)
+    response = await app.test_client().delete(f"{prefix}/get-only", headers={"Origin": ORIGIN})
+    assert response.status_code == 405
+    assert cors_headers(response) == ALLOWED
+    assert vary(response) == ["Origin"]
+
+
+async def test_405_on_route_cors_endpoint_under_app_cors_uses_route_policy() -> None:
+    app = Quart(__name__)
+    cors(app, allow_origin=OTHER_ORIGIN)
+
+    @app.route("/r", methods=["GET"])
+    @route_cors(allow_origin=ORIGIN)
+    async def view() -> str:
+        return "r"
+
+    response = await app.test_client().post("/r", headers={"Origin": ORIGIN})
+    assert response.status_code == 405
+    assert cors_headers(response) == {ACAO: ORIGIN}
+
+
+@pytest.mark.parametrize("path", ["/missing", "/abort/notanumber", "/bp/missing"])
+async def test_404_under_app_cors(path: str) -> None:
+    app, _ = error_app("app")
+    response = await app.test_client().get(path, headers={"Origin": ORIGIN})
+    assert response.status_code == 404
+    assert cors_headers(response) == ALLOWED
+    assert vary(response) == ["Origin"]
+
+
+async def test_404_handler_under_app_cors() -> None:
+    app, _ = error_app("app")
+
+    @app.errorhandler(404)
+    async def not_found(error: Exception) -> tuple[dict[str, str], int]:
+        return {"error": "not found"}, 404
+
+    response = await app.test_client().get("/nowhere", headers={"Origin": ORIGIN})
+    assert response.status_code == 404
+    assert await response.get_json() == {"error": "not found"}
+    assert cors_headers(response) == ALLOWED
+
+
+async def test_before_request_abort_under_app_cors() -> None:
+    app, _ = error_app("app")
+
+    @app.before_request
+    async def deny() -> None:
+        abort(401)
+
+    response = await app.test_client().get("/get-only", headers={"Origin": ORIGIN})
+    assert response.status_code == 401
+    assert cors_headers(response) == ALLOWED
+
+
+async def test_preflight_to_missing_url_is_not_a_500() -> None:
+    app, _ = error_app("app")
+    response = await app.test_client().options(
+        "/missing", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"}
+    )
+    assert response.status_code in (200, 404)
+
+
+@pytest.mark.parametrize("level", ["app", "blueprint"])
+async def test_redirect_response_has_cors_headers(level: str) -> None:
+    app = Quart(__name__)
+    target: Quart | Blueprint = app
+    prefix = ""
+    blueprint = Blueprint("bp", __name__)
+    if level == "blueprint":
+        target, prefix = cors(blueprint, **POLICY), "/bp"
+    else:
+        cors(app, **POLICY)
+
+    @target.route("/dir/")
+    async def directory() -> str:
+        return "dir"
+
+    if level == "blueprint":
+        app.register_blueprint(blueprint, url_prefix=prefix)
+    response = await app.test_client().get(f"{prefix}/dir", headers={"Origin": ORIGIN})
+    assert response.status_code in (301, 308)
+    assert cors_headers(response) == ALLOWED
+    assert vary(response) == ["Origin"]

@@ -212,3 +212,48 @@ async def test_redirect_response_has_cors_headers(level: str) -> None:
     assert response.status_code in (301, 308)
     assert cors_headers(response) == ALLOWED
     assert vary(response) == ["Origin"]
+
+
+def prefixed_blueprints_app() -> Quart:
+    """Blueprint-only cors() under url prefixes, one nested, and an app without cors()."""
+    app = Quart(__name__)
+    api = Blueprint("api", __name__, url_prefix="/api/")
+    v1 = Blueprint("v1", __name__, url_prefix="/v1")
+    cors(api, allow_origin=ORIGIN)
+    cors(v1, allow_origin=OTHER_ORIGIN)
+
+    @api.route("/x")
+    async def x() -> str:
+        return "x"
+
+    @v1.route("/y")
+    async def y() -> str:
+        return "y"
+
+    @app.route("/plain")
+    async def plain() -> str:
+        return "plain"
+
+    api.register_blueprint(v1)
+    app.register_blueprint(api)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "origin", "allowed", "varies"),
+    [
+        ("/api/nope", ORIGIN, True, True),  # under the blueprint's prefix: its policy
+        ("/api", ORIGIN, True, True),
+        ("/api/v1/nope", OTHER_ORIGIN, True, True),  # the innermost prefix wins
+        ("/api/v1/nope", ORIGIN, False, True),
+        ("/apix/nope", ORIGIN, False, False),  # prefixes match on segment boundaries
+        ("/nope", ORIGIN, False, False),  # outside every blueprint, no app cors(): no CORS
+    ],
+)
+async def test_404_under_a_blueprint_prefix_gets_the_blueprint_policy(
+    path: str, origin: str, allowed: bool, varies: bool
+) -> None:
+    response = await prefixed_blueprints_app().test_client().get(path, headers={"Origin": origin})
+    assert response.status_code == 404
+    assert cors_headers(response) == ({ACAO: origin} if allowed else {})
+    assert vary(response) == (["Origin"] if varies else [])

@@ -35,7 +35,7 @@ _WEBSOCKET_LAYER = "_quart_cors_websocket_layer"
 _EXEMPT = "_quart_cors_exempt"
 _OWN_OPTIONS = "_quart_cors_answers_options"
 
-AppOrBlueprint = TypeVar("AppOrBlueprint", Quart, Blueprint)
+AppOrBlueprint = TypeVar("AppOrBlueprint", bound=Quart | Blueprint)
 View = TypeVar("View", bound=Callable[..., Any])
 # The ASGI callables are typed loosely: Quart's TypedDict unions add nothing on this path.
 Scope = Any
@@ -83,6 +83,8 @@ def cors(
             name = f"{setup.name_prefix}.{setup.name}".lstrip(".")
             state = _AppCORS.of(setup.app)
             state.blueprint_layers[name] = layer
+            if setup.url_prefix:
+                state.blueprint_prefixes[name] = setup.url_prefix.rstrip("/")
             state.install()
 
         blueprint.record(register)
@@ -176,6 +178,8 @@ class _AppCORS:
         self.app = app
         self.app_layer: Layer | None = None
         self.blueprint_layers: dict[str, Layer] = {}
+        # blueprint name -> url_prefix, to give a 404 under the prefix the blueprint's policy.
+        self.blueprint_prefixes: dict[str, str] = {}
         self.installed = False
         # endpoint (None: requests that matched no rule) -> policy, or None for "no CORS".
         self.policies: dict[str | None, Policy | None] = {}
@@ -259,7 +263,11 @@ class _AppCORS:
         return compile_policy(layers, self.app.config, f"endpoint {endpoint!r}", overrides)
 
     def endpoint_of(self, request_: BaseRequestWebsocket) -> str | None:
-        """The endpoint a request is for, also when routing failed (405, redirects)."""
+        """The endpoint a request is for, also when routing failed (404, 405, redirects).
+
+        A 404 under a blueprint's url_prefix gets the pseudo-endpoint "<blueprint>.<unmatched>",
+        which inherits that blueprint's settings; any other 404 gets None (the app's).
+        """
         rule = request_.url_rule
         if rule is not None:
             return cast(str, rule.endpoint)
@@ -271,13 +279,20 @@ class _AppCORS:
             if isinstance(error, MethodNotAllowed) and error.valid_methods:
                 matched = adapter.match(method=next(iter(error.valid_methods)), return_rule=True)
             elif isinstance(error, RequestRedirect):
-                path = urlsplit(error.new_url).path
+                path = urlsplit(error.new_url).path.removeprefix(request_.root_path)
                 matched = adapter.match(path, method=request_.method, return_rule=True)
             else:
-                return None
+                return self._unmatched_endpoint(request_.path)
         except HTTPException:
             return None
         return cast(str, matched[0].endpoint)
+
+    def _unmatched_endpoint(self, path: str) -> str | None:
+        owner, longest = None, -1
+        for name, prefix in self.blueprint_prefixes.items():
+            if len(prefix) > longest and (path == prefix or path.startswith(prefix + "/")):
+                owner, longest = name, len(prefix)
+        return None if owner is None else f"{owner}.<unmatched>"
 
     # --- answers -----------------------------------------------------------------------
 

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
+    from quart_cors.testing import Browser as SimulatedBrowser
+    from quart_cors.testing import FetchResult, HTTPRequest, HTTPResponse, Transport
+
     from .apps import Origins
 
 Scope = MutableMapping[str, Any]
@@ -92,11 +95,15 @@ def _header_dict(raw: Any) -> dict[str, str]:
 
 
 class Recorder:
-    """ASGI middleware around a whole app: records every request and the status it got."""
+    """ASGI middleware around a whole app: records every request and the status it got.
+
+    Chromium's requests go to ``exchanges``; the simulated browser's (recognised by
+    SIMULATOR_AGENT) go to ``simulated``, so that the tests' counts see only Chromium."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.exchanges: list[Exchange] = []
+        self.simulated: list[Exchange] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in {"http", "websocket"}:
@@ -109,7 +116,10 @@ class Recorder:
             query=bytes(scope.get("query_string", b"")).decode("latin-1"),
             headers=_header_dict(scope.get("headers")),
         )
-        self.exchanges.append(exchange)
+        if exchange.headers.get("user-agent") == SIMULATOR_AGENT:
+            self.simulated.append(exchange)
+        else:
+            self.exchanges.append(exchange)
 
         async def recording_send(message: Message) -> None:
             kind = message["type"]

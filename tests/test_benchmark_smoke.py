@@ -1,0 +1,33 @@
+"""The benchmark command runs end to end with a tiny n and prints its table (timings unchecked)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_prints_its_table(tmp_path: Path) -> None:
+    output = tmp_path / "bench.json"
+    done = subprocess.run(  # noqa: S603 - our own script, by path
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--json", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| scenario" in done.stdout
+    assert "ours/bare" in done.stdout
+    assert "budget (DESIGN.md section 7)" in done.stdout
+    assert "WRONG" not in done.stdout + done.stderr
+    data = json.loads(output.read_text())
+    names = [row["scenario"] for row in data["rows"]]
+    assert "preflight, cors()" in names
+    assert "WebSocket handshake, cors()" in names
+    ours = [row["us_per_request"]["ours"] for row in data["rows"]]
+    assert all(value is not None for value in ours), data["ours"]

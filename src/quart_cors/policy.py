@@ -107,6 +107,26 @@ class Policy:
             return await self.origins.match_predicates(origin)
         return verdict
 
+    def answer_actual_request(self, origin: str | None) -> Answer | None:
+        """The answer for an actual request without awaiting anything, when possible.
+
+        None when it needs the async callables or the response's header names; the caller
+        then uses match_origin_async() and actual_request().
+        """
+        derived = self._derived
+        if origin is None:
+            return NO_ORIGIN
+        # Configured exact origins are normalized serialized origins: equality implies grammar.
+        known = derived.exact_answers.get(origin)
+        if known is not None:
+            return known
+        if derived.expose_from_response:
+            return None
+        verdict = self.origins.match(origin)
+        if verdict is None:
+            return None
+        return self.actual_request(origin, verdict)
+
     def actual_request(
         self,
         origin: str | None,
@@ -207,6 +227,8 @@ class _Derived:
     preflight_origin_headers: tuple[tuple[str, str], ...]
     preflight_vary: tuple[str, ...]
     max_age: tuple[tuple[str, str], ...]
+    # The whole answer for each configured exact origin, so that a hit is one lookup.
+    exact_answers: Mapping[str, Answer]
 
     @classmethod
     def of(cls, policy: Policy) -> _Derived:
@@ -226,6 +248,13 @@ class _Derived:
         )
         wildcard_answer = Answer(headers=((ALLOW_ORIGIN, "*"), *expose)) if wildcard else None
         max_age = () if policy.max_age is None else ((MAX_AGE, str(policy.max_age)),)
+        actual_tail = (*credentials, *expose)
+        exact_answers: dict[str, Answer] = {}
+        if not wildcard and not expose_from_response:
+            exact_answers = {
+                origin: Answer(headers=((ALLOW_ORIGIN, origin), *actual_tail), vary=_VARY_ACTUAL)
+                for origin in policy.origins.exact
+            }
         return cls(
             any_method="*" in policy.allow_methods,
             method_set=frozenset(policy.allow_methods),
@@ -233,7 +262,7 @@ class _Derived:
             any_header="*" in policy.allow_headers,
             header_set=frozenset(policy.allow_headers),
             credentials=credentials,
-            actual_tail=(*credentials, *expose),
+            actual_tail=actual_tail,
             expose_from_response=expose_from_response,
             wildcard_answer=wildcard_answer,
             preflight_origin_headers=((ALLOW_ORIGIN, "*"),) if wildcard else (),
@@ -241,6 +270,7 @@ class _Derived:
                 _VARY_PREFLIGHT_PNA if policy.allow_private_network else _VARY_PREFLIGHT
             ),
             max_age=max_age,
+            exact_answers=exact_answers,
         )
 
 

@@ -359,6 +359,12 @@ class _AppCORS:
         policy = self.policy_for(endpoint) if found is _NOT_COMPILED else cast(Policy, found)
         if policy is None:
             return response
+        await self._add_headers(policy, endpoint, request_, response)
+        return response
+
+    async def _add_headers(
+        self, policy: Policy, endpoint: str | None, request_: Any, response: ResponseTypes
+    ) -> None:
         raw_headers = request_.scope["headers"]
         method = request_.method
         answer = None
@@ -371,7 +377,6 @@ class _AppCORS:
             facts = RequestFacts.scan(raw_headers)
             answer = await self.answer(policy, endpoint, facts, method, response.headers.keys())
         apply_answer(response.headers, answer)
-        return response
 
     async def handle_in_view(self, request_: Any, automatic_options: bool) -> Response | None:
         """route_cors without cors() on the app: answer preflights, add headers to responses."""
@@ -379,18 +384,16 @@ class _AppCORS:
         policy = self.policy_for(endpoint)
         if policy is None:
             return None
-        facts = RequestFacts.scan(request_.scope["headers"])
-        if automatic_options and facts.is_preflight(request_.method):
-            answer = await self.answer(policy, endpoint, facts, request_.method)
-            response = self.app.response_class("")
-            apply_answer(response.headers, answer)
-            return response
+        if automatic_options and request_.method == "OPTIONS":
+            facts = RequestFacts.scan(request_.scope["headers"])
+            if facts.is_preflight("OPTIONS"):
+                answer = await self.answer(policy, endpoint, facts, "OPTIONS")
+                response = self.app.response_class("")
+                apply_answer(response.headers, answer)
+                return response
 
         async def add_headers(response: ResponseTypes) -> ResponseTypes:
-            answer = await self.answer(
-                policy, endpoint, facts, request_.method, response.headers.keys()
-            )
-            apply_answer(response.headers, answer)
+            await self._add_headers(policy, endpoint, request_, response)
             return response
 
         # Also runs on the response of an abort() or an exception in the view.

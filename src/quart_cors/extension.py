@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from quart import Blueprint, Quart, Response, abort, after_this_request, current_app
 from quart.globals import request, websocket
@@ -277,9 +277,11 @@ class _AppCORS:
             return None
         try:
             if isinstance(error, MethodNotAllowed) and error.valid_methods:
-                matched = adapter.match(method=next(iter(error.valid_methods)), return_rule=True)
+                # The first method in sorted order: a set's order would vary between runs.
+                method = sorted(error.valid_methods)[0]
+                matched = adapter.match(method=method, return_rule=True)
             elif isinstance(error, RequestRedirect):
-                path = urlsplit(error.new_url).path.removeprefix(request_.root_path)
+                path = unquote(urlsplit(error.new_url).path).removeprefix(request_.root_path)
                 matched = adapter.match(path, method=request_.method, return_rule=True)
             else:
                 return self._unmatched_endpoint(request_.path)
@@ -336,7 +338,9 @@ class _AppCORS:
                 (answer.refused_value or "")[:_LOG_LIMIT],
                 (origin or "")[:_LOG_LIMIT],
             )
-        if cors_rejected.receivers:
+        if not cors_rejected.receivers:
+            return
+        try:
             await cors_rejected.send_async(
                 self.app,
                 _sync_wrapper=self.app.ensure_async,  # type: ignore[arg-type]
@@ -347,6 +351,9 @@ class _AppCORS:
                 preflight=preflight,
                 value=answer.refused_value,
             )
+        except Exception:
+            # A metrics receiver must never change the answer the browser gets.
+            logger.exception("a cors_rejected receiver raised; the request is answered anyway")
 
     # --- hooks -------------------------------------------------------------------------
 

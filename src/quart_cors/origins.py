@@ -283,13 +283,13 @@ def _split_authority(authority: str) -> tuple[str, str | None, tuple[str, str] |
         host, colon, port_text = authority.partition(":")
         port = port_text if colon else None
     if port is not None and port != "*":
-        if not port.isascii() or not port.isdigit() or int(port) > 65535:
+        if not port.isascii() or not port.isdigit() or not 0 < int(port) <= 65535:
             return (
                 "",
                 None,
                 (
                     errors.ORIGIN_MALFORMED,
-                    "the port must be a number from 0 to 65535, or '*' for any port",
+                    "the port must be a number from 1 to 65535, or '*' for any port",
                 ),
             )
         port = str(int(port))
@@ -299,18 +299,22 @@ def _split_authority(authority: str) -> tuple[str, str | None, tuple[str, str] |
 
 
 def _normalize_host(host: str) -> str | tuple[str, str]:
-    """Lowercase a host as browsers serialize it: punycode for IDNs, compressed IPv6."""
+    """Lowercase a host as browsers serialize it, with IPv6 compressed."""
     if host.startswith("["):
         try:
+            if "%" in host:  # a zone ID never appears in an origin
+                raise ValueError(host)
             return f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
         except ValueError:
-            return errors.ORIGIN_MALFORMED, "the IPv6 address is not valid"
+            return errors.ORIGIN_MALFORMED, "the IPv6 address is not valid (and has no zone ID)"
     lowered = host.lower()
     if not lowered.isascii():
-        try:
-            lowered = lowered.encode("idna").decode("ascii")
-        except UnicodeError:
-            return errors.ORIGIN_MALFORMED, "the host is not a valid domain name"
+        # Browsers send IDNs in the UTS #46 punycode form; Python's built-in "idna" codec
+        # follows IDNA 2003 and maps some names to another site, so we do not guess.
+        return errors.ORIGIN_MALFORMED, (
+            "write an internationalized host in the ASCII form browsers send (xn--...), "
+            "e.g. from the idna package: idna.encode(host, uts46=True)"
+        )
     if not _DOMAIN_RE.fullmatch(lowered):
         return errors.ORIGIN_MALFORMED, "the host is not a valid domain name or IP address"
     return lowered
@@ -326,6 +330,10 @@ def _add_wildcard(
                 "only one leading '*.' label is allowed; did you mean re.compile(...)?"
             )
         return suffix
+    if suffix.rpartition(".")[2].isdigit():
+        return errors.ORIGIN_MALFORMED, (
+            "a '*.' wildcard needs a domain name after it, not part of an IP address"
+        )
     pattern = f"{scheme}://*.{suffix}"
     tables.wildcards.add(pattern if port is None else f"{pattern}:{port}")
     if suffix.count(".") < 1:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Final
+from typing import Final, NamedTuple
 
 from . import errors
 from .errors import ConfigProblem
@@ -59,8 +59,7 @@ DEFAULTS: Final[Mapping[str, object]] = {
 FIELDS: Final = tuple(DEFAULTS)
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """What to add to one response: CORS headers, names for Vary, and why it was refused."""
 
     headers: tuple[tuple[str, str], ...] = ()

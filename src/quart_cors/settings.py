@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from .errors import ConfigProblem, CORSConfigError
@@ -21,7 +22,7 @@ def explicit_layer(where: str, **arguments: object) -> Layer:
     Problems that the given values show on their own are raised at once, from the user's
     cors() / route_cors() line; the rest waits until the inherited values are known.
     """
-    layer = {name: value for name, value in arguments.items() if value is not None}
+    layer = {name: materialize(value) for name, value in arguments.items() if value is not None}
     problems: list[ConfigProblem] = []
     for name, value in layer.items():
         if name == "allow_origin":
@@ -34,6 +35,15 @@ def explicit_layer(where: str, **arguments: object) -> Layer:
     if problems:
         raise CORSConfigError(problems, where)
     return layer
+
+
+def materialize(value: object) -> object:
+    """A one-shot iterable (a generator, map()) as a tuple, so every compile sees its items."""
+    if isinstance(value, (str, bytes, bytearray, re.Pattern, Mapping)) or callable(value):
+        return value
+    if isinstance(value, Iterable) and not isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(value)
+    return value
 
 
 def resolve(
@@ -53,7 +63,7 @@ def resolve(
         else:
             key = CONFIG_KEYS[name]
             if config.get(key) is not None:
-                values[name], sources[name] = config[key], key
+                values[name], sources[name] = materialize(config[key]), key
             else:
                 values[name], sources[name] = DEFAULTS[name], name
     return values, sources

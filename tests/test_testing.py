@@ -13,7 +13,9 @@ from quart_cors.testing import (
     Browser,
     HTTPRequest,
     HTTPResponse,
+    HTTPXTransport,
     PreflightCacheEntry,
+    address_space,
     cors_check,
     cors_unsafe_request_header_names,
     forbidden_request_header,
@@ -901,6 +903,120 @@ async def test_against_quart_cors_websockets() -> None:
     assert refused.blocked_by == "websocket_refused"
     assert "add 'https://evil.test' to allow_origin" in refused.explanation
     assert (await Browser(app, "https://evil.test").websocket("/ws-any")).accepted
+
+
+# --------------------------------------------------------------------------------------------
+# Local Network Access (Chromium 156; tests/browser/test_local_network.py shows it for real)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://localhost:8000/x", "loopback"),
+        ("http://a.localhost/", "loopback"),
+        ("http://LOCALHOST./", "loopback"),
+        ("http://127.0.0.1/", "loopback"),
+        ("http://127.8.9.10/", "loopback"),
+        ("http://[::1]:5000/", "loopback"),
+        ("http://[::ffff:127.0.0.1]/", "loopback"),
+        ("http://10.1.2.3/", "local"),
+        ("http://192.168.0.1/", "local"),
+        ("http://172.16.5.4/", "local"),
+        ("http://169.254.1.1/", "local"),
+        ("http://[fd00::1]/", "local"),
+        ("http://8.8.8.8/", "public"),
+        ("https://api.example.com/", "public"),
+        ("http://evil-localhost/", "public"),  # names are not resolved
+    ],
+)
+def test_address_space(url: str, expected: str) -> None:
+    assert address_space(url) == expected
+
+
+async def test_public_page_cannot_reach_loopback_without_permission() -> None:
+    script = Script(response={"Access-Control-Allow-Origin": ORIGIN})
+    browser = Browser(scripted_app(script), ORIGIN, page_address_space="public")
+    result = await browser.fetch("/r")
+    assert not result.ok
+    assert result.blocked_by == "local_network_access_denied"
+    assert "local-network-access permission" in result.explanation
+    assert script.received == []  # refused before anything was sent, preflight included
+    assert not result.preflighted
+    preflighted = await browser.fetch("/r", method="PUT")
+    assert preflighted.blocked_by == "local_network_access_denied"
+    assert script.received == []
+
+
+@pytest.mark.parametrize(
+    ("space", "permission"), [("public", True), ("loopback", False), (None, False)]
+)
+async def test_local_network_access_when_allowed(space: str | None, permission: bool) -> None:
+    # With the permission, or from a page that is no less private, ordinary CORS decides.
+    script = Script(response={"Access-Control-Allow-Origin": ORIGIN})
+    browser = Browser(
+        scripted_app(script),
+        ORIGIN,
+        page_address_space=space,  # type: ignore[arg-type]
+        local_network_access=permission,
+    )
+    assert (await browser.fetch("/r")).ok
+    refused = Browser(
+        scripted_app(Script()),
+        ORIGIN,
+        page_address_space=space,  # type: ignore[arg-type]
+        local_network_access=permission,
+    )
+    assert (await refused.fetch("/r")).blocked_by == "missing_allow_origin"
+
+
+async def test_local_network_access_spares_same_origin_requests() -> None:
+    browser = Browser(scripted_app(Script()), "http://localhost", page_address_space="public")
+    assert (await browser.fetch("/r")).ok
+
+
+async def test_local_network_access_checks_every_redirect() -> None:
+    app = Quart(__name__)
+
+    @app.get("/public")
+    async def public() -> Response:
+        headers = {"Location": "http://127.0.0.1/private", "Access-Control-Allow-Origin": ORIGIN}
+        return Response("", 302, headers)
+
+    browser = Browser(app, ORIGIN, base_url="https://api.example.com", page_address_space="public")
+    result = await browser.fetch("/public")
+    assert result.blocked_by == "local_network_access_denied"
+    assert [response.status for response in result.redirects] == [302]
+
+
+async def test_local_network_access_gates_websockets() -> None:
+    app = quart_cors_app()
+    denied = await Browser(app, ORIGIN, page_address_space="public").websocket("/ws")
+    assert not denied.accepted
+    assert denied.status == 0  # no handshake was sent
+    assert denied.blocked_by == "local_network_access_denied"
+    allowed = Browser(app, ORIGIN, page_address_space="public", local_network_access=True)
+    assert (await allowed.websocket("/ws")).accepted
+
+
+def test_page_address_space_is_checked() -> None:
+    with pytest.raises(ValueError, match="page_address_space"):
+        Browser(Quart(__name__), ORIGIN, page_address_space="private")  # type: ignore[arg-type]
+
+
+async def test_websocket_takes_ws_urls() -> None:
+    app = quart_cors_app()
+    result = await Browser(app, ORIGIN).websocket("ws://localhost/ws")
+    assert result.accepted
+    assert result.request.url == "ws://localhost/ws"
+    with pytest.raises(ValueError, match="scheme ws or wss or http or https"):
+        await Browser(app, ORIGIN).websocket("ftp://localhost/ws")
+
+
+def test_httpx_transport_makes_its_tls_context_once() -> None:
+    transport = HTTPXTransport()
+    assert transport.ssl_context() is transport.ssl_context()
+    insecure = HTTPXTransport(verify=False).ssl_context()
+    assert not insecure.check_hostname
 
 
 def test_request_helpers() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import itertools
 import os
 import re
@@ -44,6 +45,7 @@ __all__ = [
     "TransportError",
     "Warning",
     "WebSocketResult",
+    "address_space",
     "checked_method",
     "cors_check",
     "cors_unsafe_request_header_names",
@@ -61,6 +63,8 @@ __all__ = [
 ]
 
 Credentials = Literal["omit", "same-origin", "include"]
+# Local Network Access's IP address spaces, from the least to the most private.
+AddressSpace = Literal["public", "local", "loopback"]
 Headers = Sequence[tuple[str, str]]
 
 # Chromium's preflight cache defaults (services/network/cors/preflight_result.cc).
@@ -122,6 +126,7 @@ _SAFELISTED_RESPONSE_HEADERS = frozenset(
 _FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_PRIVACY = {"public": 0, "local": 1, "loopback": 2}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,7 +240,10 @@ class FetchResult:
 
 @dataclass(frozen=True)
 class WebSocketResult:
-    """The server's answer to a WebSocket handshake (browsers do no CORS check here)."""
+    """The server's answer to a WebSocket handshake (browsers do no CORS check here).
+
+    ``status`` is 0 when the browser sent no handshake (Local Network Access refused it).
+    """
 
     accepted: bool
     status: int
@@ -291,6 +299,29 @@ def serialize_origin(url: str) -> str:
     if port is None or port == _DEFAULT_PORTS.get(scheme):
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
+
+
+def address_space(url: str) -> AddressSpace:
+    """The IP address space of a URL's host, as Local Network Access sorts addresses.
+
+    ``localhost``, ``*.localhost`` and loopback addresses are "loopback"; private, link-local
+    and unique-local addresses are "local"; other addresses are "public". The simulator does
+    not resolve names, so any other host name counts as "public".
+    """
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return "loopback"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "public"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return "loopback"
+    if address.is_private or address.is_link_local:
+        return "local"
+    return "public"
 
 
 def normalize_method(method: str) -> str:
@@ -774,13 +805,23 @@ class HTTPXTransport:
             raise TransportError("live URLs need httpx: pip install 'quart-cors[http]'") from error
         self.timeout = timeout
         self.verify = verify
+        self._context: ssl.SSLContext | None = None
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS settings, made once: loading the CA certificates takes tens of
+        milliseconds, which every request (even over plain http) would otherwise pay."""
+        if self._context is None:
+            import httpx  # noqa: PLC0415 - the optional `http` extra
+
+            self._context = httpx.create_ssl_context(verify=self.verify)
+        return self._context
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         import httpx  # noqa: PLC0415 - the optional `http` extra
 
         try:
             async with httpx.AsyncClient(
-                timeout=self.timeout, verify=self.verify, follow_redirects=False
+                timeout=self.timeout, verify=self.ssl_context(), follow_redirects=False
             ) as client:
                 response = await client.request(
                     request.method,
@@ -805,16 +846,7 @@ class HTTPXTransport:
             port = parts.port or (443 if secure else 80)
         except ValueError as error:
             raise TransportError(f"bad URL {request.url!r}: invalid port") from error
-        context: ssl.SSLContext | None = None
-        if secure:
-            context = (
-                self.verify
-                if isinstance(self.verify, ssl.SSLContext)
-                else ssl.create_default_context()
-            )
-            if self.verify is False:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
+        context = self.ssl_context() if secure else None
         key = base64.b64encode(os.urandom(16)).decode()
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         lines = [
@@ -944,6 +976,13 @@ class Browser:
     Relative paths resolve against ``base_url`` (for an app: ``http://localhost``, or the
     app's SERVER_NAME). The browser keeps a preflight cache and a cookie jar (``cookies``)
     between calls, as one tab would; ``clock`` lets tests move time forward.
+
+    ``page_address_space`` turns on Chromium's Local Network Access check (off when None):
+    it is the address space the page was loaded from ("public", "local" or "loopback"). A
+    fetch or WebSocket to a more private address (see ``address_space``) then fails before
+    anything is sent (``local_network_access_denied``), unless the user granted the page the
+    local-network-access permission (``local_network_access=True``); after that, ordinary
+    CORS applies.
     """
 
     def __init__(
@@ -954,6 +993,8 @@ class Browser:
         base_url: str | None = None,
         strict: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        page_address_space: AddressSpace | None = None,
+        local_network_access: bool = False,
     ) -> None:
         self.transport: Transport
         if isinstance(target, Quart):
@@ -966,6 +1007,13 @@ class Browser:
         self.base_url = base_url or "http://localhost"
         self.strict = strict
         self.clock = clock
+        if page_address_space is not None and page_address_space not in _PRIVACY:
+            raise ValueError(
+                "page_address_space must be 'public', 'local', 'loopback' or None, not "
+                f"{page_address_space!r}"
+            )
+        self.page_address_space = page_address_space
+        self.local_network_access = local_network_access
         self.preflight_cache: dict[tuple[str, str], PreflightCacheEntry] = {}
         self.cookies: dict[str, str] = {}
 
@@ -973,13 +1021,37 @@ class Browser:
         """Forget every cached preflight (a new browser context)."""
         self.preflight_cache.clear()
 
-    def resolve(self, path: str) -> str:
+    def resolve(self, path: str, *, schemes: Iterable[str] = ("http", "https")) -> str:
         """The absolute URL a fetch() of ``path`` goes to (relative to ``base_url``)."""
         url = urljoin(self.base_url, path)
         parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError(f"{url!r} is not an http(s) URL")
+        allowed = tuple(schemes)
+        if parts.scheme not in allowed or not parts.hostname:
+            raise ValueError(f"{url!r} is not a URL with a host and scheme {' or '.join(allowed)}")
         return url.split("#", 1)[0]
+
+    def _local_network_check(self, url: str) -> Block | None:
+        """Chromium's Local Network Access: a request to a more private address space needs
+        the user's permission, and is refused before it is sent without it."""
+        if self.page_address_space is None or self.local_network_access:
+            return None
+        scheme, _, rest = url.partition(":")
+        http_url = {"ws": "http", "wss": "https"}.get(scheme.lower(), scheme) + ":" + rest
+        if serialize_origin(http_url) == self.origin:
+            return None
+        target = address_space(url)
+        if _PRIVACY[target] <= _PRIVACY[self.page_address_space]:
+            return None
+        return Block(
+            "local_network_access_denied",
+            f"the page {self.origin!r} was loaded from the {self.page_address_space} address "
+            f"space and {url} is a {target} address, so Chromium's Local Network Access "
+            "refuses the request before sending it unless the user grants the page the "
+            "local-network-access permission; no server header can lift this "
+            "(allow_private_network only answers the retired Private Network Access "
+            "preflight): serve the page from a local address as well, or ask users to allow "
+            "local network access",
+        )
 
     def _cookie_header(self) -> list[tuple[str, str]]:
         if not self.cookies:
@@ -1050,6 +1122,10 @@ class Browser:
         cors_tainted = False
         while True:
             url = trace.url
+            block = self._local_network_check(url)
+            if block is not None:
+                trace.request = HTTPRequest(fetch.method, url)
+                return trace.result(block)
             same_origin = serialize_origin(url) == self.origin and not cors_tainted
             cors_tainted = not same_origin
             send_cookies = fetch.credentials == "include" or (
@@ -1201,10 +1277,14 @@ class Browser:
         """Open ``new WebSocket(path)``: the handshake carries Origin and cookies, no preflight.
 
         Browsers do no CORS check on WebSockets, so the server's answer is the verdict.
+        ``path`` may be a ws:// or wss:// URL, or http(s) as ``new WebSocket()`` accepts.
         """
-        url = self.resolve(path)
+        url = self.resolve(path, schemes=("ws", "wss", "http", "https"))
         headers = [("Origin", self.origin), *self._cookie_header()]
         request = HTTPRequest("GET", url, tuple(headers))
+        block = self._local_network_check(url)
+        if block is not None:  # nothing is sent: status 0
+            return WebSocketResult(False, 0, (), block.code, block.explanation, request)
         status, answer = await self.transport.websocket(request)
         if status == 101:
             return WebSocketResult(

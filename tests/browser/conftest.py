@@ -20,12 +20,19 @@ import pytest_asyncio
 from .support import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    COMPARED,
     EVIL_HOSTS,
     INSTALL_HINT,
+    PROBES,
+    SIMULATOR_SECONDS,
     OpenPage,
     Recorder,
     ServerGroup,
     Servers,
+    SimulatorTransport,
+    Twin,
+    attach_twin,
+    detach_twin,
 )
 
 if TYPE_CHECKING:
@@ -104,10 +111,16 @@ async def browser(servers: Servers) -> AsyncIterator[Browser]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
+async def open_page(browser: Browser, servers: Servers) -> AsyncIterator[OpenPage]:
     """Open the probe page on an origin, in a fresh browser context (fresh cookies and
-    preflight cache)."""
+    preflight cache), with a fresh simulated browser on the same origin as its twin: the
+    probes in support.py run in both and assert that they agree."""
+    from quart_cors.testing import Browser as SimulatedBrowser
+
     contexts: list[BrowserContext] = []
+    pages: list[Page] = []
+    transport = SimulatorTransport()
+    recorders = list(servers.recorders.values())
 
     async def open_(origin: str, *, permissions: Sequence[str] = ()) -> Page:
         context = await browser.new_context()
@@ -115,11 +128,37 @@ async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
         if permissions:
             await context.grant_permissions(list(permissions), origin=origin)
         page = await context.new_page()
+        pages.append(page)
+        # Chromium is told that pages on the public port are public (see `browser`); every
+        # other page is on loopback, like the APIs.
+        public = origin == servers.origins.public
+        simulator = SimulatedBrowser(
+            transport,
+            origin=origin,
+            base_url=origin,
+            page_address_space="public" if public else "loopback",
+            local_network_access="local-network-access" in permissions,
+        )
+        attach_twin(page, Twin(simulator=simulator, recorders=recorders))
         # The probes are inline in <head>: no need to wait for the load event.
         await page.goto(f"{origin}/", wait_until="commit")
         await page.wait_for_function("window.probesReady === true")
         return page
 
+    probes = PROBES[0]
     yield open_
+    for page in pages:
+        detach_twin(page)
     for context in contexts:
         await context.close()
+    # Every browser scenario is also a simulator scenario (issue 5).
+    assert PROBES[0] > probes, "no probe compared Chromium with the simulator"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if any(COMPARED.values()):
+        counts = ", ".join(f"{count} {kind}" for kind, count in COMPARED.items())
+        terminalreporter.write_line(
+            f"simulated browser agreed with Chromium on: {counts} "
+            f"(simulator time {SIMULATOR_SECONDS[0]:.1f} s)"
+        )

@@ -11,8 +11,9 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from dataclasses import dataclass, field
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -364,10 +365,169 @@ class SocketSeen:
     code: int | None
 
 
+# --------------------------------------------------------------------------------------------
+# The simulated browser (quart_cors.testing) as Chromium's twin. Every probe below runs in the
+# page first and then, with the same arguments, in a simulated browser that has the page's
+# origin and talks to the same live servers; the two verdicts must agree (issue 5).
+
+# The simulator's User-Agent: how the Recorder tells its requests from Chromium's.
+SIMULATOR_AGENT = "quart-cors-simulator (tests/browser)"
+# Response headers whose values may differ between two requests (their names still count).
+VOLATILE_HEADERS = frozenset({"date"})
+FETCH_INIT = frozenset({"method", "headers", "body", "credentials"})
+
+
+class SimulatorTransport:
+    """The simulator's HTTPXTransport to the live servers, with SIMULATOR_AGENT as the
+    User-Agent (no CORS rule reads it; Chromium sends its own). Nothing else changes."""
+
+    def __init__(self) -> None:
+        from quart_cors.testing import HTTPXTransport
+
+        self.inner: Transport = HTTPXTransport(timeout=10.0)
+
+    @staticmethod
+    def _mark(request: HTTPRequest) -> HTTPRequest:
+        return replace(request, headers=(*request.headers, ("User-Agent", SIMULATOR_AGENT)))
+
+    async def send(self, request: HTTPRequest) -> HTTPResponse:
+        return await self.inner.send(self._mark(request))
+
+    async def websocket(self, request: HTTPRequest) -> tuple[int, Sequence[tuple[str, str]]]:
+        return await self.inner.websocket(self._mark(request))
+
+
+@dataclass
+class Twin:
+    """The simulated browser shadowing one page: the page's origin, a cookie jar and a
+    preflight cache of its own that start as empty as the page's fresh context."""
+
+    simulator: SimulatedBrowser
+    recorders: Sequence[Recorder]
+
+    def mark(self) -> list[int]:
+        return [len(recorder.exchanges) for recorder in self.recorders]
+
+    def since(self, mark: Sequence[int]) -> list[Exchange]:
+        """What Chromium sent to any API server since ``mark`` (one page runs at a time)."""
+        return [
+            exchange
+            for recorder, start in zip(self.recorders, mark, strict=True)
+            for exchange in recorder.exchanges[start:]
+        ]
+
+
+_TWINS: dict[int, Twin] = {}
+# How many probes ran in both browsers, by kind: the suite prints these at the end.
+COMPARED: dict[str, int] = {"fetch": 0, "xhr": 0, "websocket": 0}
+# Probes started (compared or not): open_page checks that every test ran at least one.
+PROBES = [0]
+# Seconds spent in the simulator (the suite's budget is 2 minutes on 2 cores).
+SIMULATOR_SECONDS = [0.0]
+
+
+def attach_twin(page: Page, twin: Twin) -> None:
+    _TWINS[id(page)] = twin
+
+
+def detach_twin(page: Page) -> None:
+    _TWINS.pop(id(page), None)
+
+
+def _twin(page: Page) -> Twin:
+    PROBES[0] += 1
+    try:
+        return _TWINS[id(page)]
+    except KeyError:
+        raise AssertionError(
+            "open pages with the open_page fixture: it attaches the simulator"
+        ) from None
+
+
+def _comparable_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {
+        name: "<varies>" if name in VOLATILE_HEADERS else value for name, value in headers.items()
+    }
+
+
+def assert_agreement(
+    seen: Seen,
+    result: FetchResult,
+    *,
+    probe: str,
+    request: str,
+    origin: str,
+    sent: Sequence[Exchange],
+) -> None:
+    """Chromium (``seen``, and ``sent`` as the servers recorded it) against the simulator:
+    same verdict; when allowed, the same status, body, readable headers and final URL; and
+    a preflight on the wire for both or for neither."""
+    chromium: dict[str, Any] = {
+        "ok": not seen.blocked,
+        "preflighted": any(exchange.is_preflight for exchange in sent),
+    }
+    simulator: dict[str, Any] = {"ok": result.ok, "preflighted": result.preflighted}
+    if not seen.blocked:
+        chromium |= {
+            "status": seen.status,
+            "body": seen.body,
+            "readable_headers": _comparable_headers(seen.headers),
+            "url": seen.url,
+        }
+    if result.ok and result.response is not None:
+        simulator |= {
+            "status": result.status,
+            "body": result.response.text,
+            "readable_headers": _comparable_headers(result.readable_headers),
+            "url": result.url,
+        }
+    if probe == "fetch":  # XMLHttpRequest cannot tell whether it was redirected
+        chromium["redirected"] = seen.redirected
+        simulator["redirected"] = bool(result.redirects) and result.ok
+    if chromium != simulator:
+        differences = "\n".join(
+            f"  {key}: Chromium {chromium.get(key)!r}, simulator {simulator.get(key)!r}"
+            for key in sorted(chromium.keys() | simulator.keys())
+            if chromium.get(key) != simulator.get(key)
+        )
+        raise AssertionError(
+            f"the simulated browser disagrees with Chromium on {probe} {request} from "
+            f"{origin}:\n{differences}\n  Chromium's error: {seen.error}\n  simulator: "
+            f"{result.blocked_by}: {result.explanation}"
+        )
+    COMPARED[probe] += 1
+
+
 async def js_fetch(page: Page, url: str, **init: Any) -> Seen:
-    """Run fetch(url, init) in the page. Blocked requests give `TypeError: Failed to fetch`."""
+    """Run fetch(url, init) in the page, and in the simulator; assert that they agree.
+    Blocked requests give `TypeError: Failed to fetch`."""
+    unknown = set(init) - FETCH_INIT
+    if unknown:
+        raise ValueError(f"the simulator comparison does not know fetch() options {unknown}")
+    twin = _twin(page)
+    mark = twin.mark()
     data = await page.evaluate("([url, init]) => window.probeFetch(url, init)", [url, init])
-    return Seen.from_js(data)
+    seen = Seen.from_js(data)
+    sent = twin.since(mark)
+    method = str(init.get("method", "GET"))
+    started = time.perf_counter()
+    result = await twin.simulator.fetch(
+        url,
+        method=method,
+        headers=init.get("headers"),
+        body=init.get("body"),
+        credentials=init.get("credentials", "same-origin"),
+    )
+    SIMULATOR_SECONDS[0] += time.perf_counter() - started
+    assert_agreement(
+        seen,
+        result,
+        probe="fetch",
+        request=f"{method} {url}",
+        origin=twin.simulator.origin,
+        sent=sent,
+    )
+    return seen
 
 
 async def js_xhr(
@@ -379,6 +539,10 @@ async def js_xhr(
     credentials: bool = False,
     body: str | None = None,
 ) -> Seen:
+    """Run an XMLHttpRequest in the page, and the equivalent fetch in the simulator
+    (withCredentials is credentials "include", else "same-origin"); assert that they agree."""
+    twin = _twin(page)
+    mark = twin.mark()
     options: dict[str, Any] = {"headers": headers or {}, "credentials": credentials}
     if body is not None:
         options["body"] = body
@@ -386,19 +550,57 @@ async def js_xhr(
         "([method, url, options]) => window.probeXhr(method, url, options)",
         [method, url, options],
     )
-    return Seen.from_js(data)
+    seen = Seen.from_js(data)
+    sent = twin.since(mark)
+    started = time.perf_counter()
+    result = await twin.simulator.fetch(
+        url,
+        method=method,
+        headers=headers,
+        body=body,
+        credentials="include" if credentials else "same-origin",
+    )
+    SIMULATOR_SECONDS[0] += time.perf_counter() - started
+    assert_agreement(
+        seen,
+        result,
+        probe="xhr",
+        request=f"{method} {url}",
+        origin=twin.simulator.origin,
+        sent=sent,
+    )
+    return seen
 
 
 async def js_websocket(page: Page, url: str, message: str = "ping") -> SocketSeen:
+    """Open a WebSocket in the page, and in the simulator; assert that both see the same
+    handshake outcome (opened or not, and the status the server answered Chromium with)."""
+    twin = _twin(page)
+    mark = twin.mark()
     data = await page.evaluate(
         "([url, message]) => window.probeWebSocket(url, message)", [url, message]
     )
-    return SocketSeen(
+    seen = SocketSeen(
         opened=bool(data["opened"]),
         reply=data["reply"],
         events=tuple(data["events"]),
         code=data["code"],
     )
+    handshakes = [exchange for exchange in twin.since(mark) if exchange.kind == "websocket"]
+    started = time.perf_counter()
+    result = await twin.simulator.websocket(url)
+    SIMULATOR_SECONDS[0] += time.perf_counter() - started
+    chromium = {"opened": seen.opened, "status": [exchange.status for exchange in handshakes]}
+    # Status 0: the simulator sent no handshake (Local Network Access), nor did Chromium.
+    simulator = {"opened": result.accepted, "status": [result.status] if result.status else []}
+    if chromium != simulator:
+        raise AssertionError(
+            f"the simulated browser disagrees with Chromium on WebSocket {url} from "
+            f"{twin.simulator.origin}: Chromium {chromium}, simulator {simulator} "
+            f"({result.blocked_by}: {result.explanation})"
+        )
+    COMPARED["websocket"] += 1
+    return seen
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from .support import OpenPage, Servers, js_fetch
+from .support import OpenPage, Servers, js_fetch, js_websocket
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -55,3 +55,18 @@ async def test_permission_does_not_bypass_cors(open_page: OpenPage, servers: Ser
     seen = await js_fetch(page, servers.url("api", target))
     seen.assert_blocked()
     assert len(servers.recorders["api"].actual(target, "GET")) == 1
+
+
+@pytest.mark.parametrize("granted", [False, True], ids=["no-permission", "permission"])
+async def test_local_network_access_gates_websockets(
+    open_page: OpenPage, servers: Servers, granted: bool
+) -> None:
+    # Local Network Access covers WebSockets too: without the permission the handshake is
+    # never sent, even to an endpoint that accepts every origin (`cors_exempt`).
+    permissions = ["local-network-access"] if granted else []
+    page = await open_page(servers.origins.public, permissions=permissions)
+    target = f"/ws-exempt?t=lna-{'granted' if granted else 'denied'}"
+    seen = await js_websocket(page, servers.ws("api", target), "ping")
+    assert seen.opened is granted, seen
+    handshakes = servers.recorders["api"].matching(target)
+    assert [handshake.status for handshake in handshakes] == ([101] if granted else [])

@@ -8,7 +8,7 @@ path only scans the raw ASGI headers and looks the policy up.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
@@ -24,7 +24,7 @@ from werkzeug.sansio.utils import get_host
 
 from .errors import ConfigProblem, CORSConfigError
 from .policy import Answer, Policy
-from .settings import Layer, compile_policy, explicit_layer
+from .settings import Layer, compile_policy, explicit_layer, read_config
 from .signals import cors_rejected
 
 logger = logging.getLogger("quart_cors")
@@ -184,6 +184,8 @@ class _AppCORS:
         # endpoint (None: requests that matched no rule) -> policy, or None for "no CORS".
         self.policies: dict[str | None, Policy | None] = {}
         self.compiled = False
+        # The QUART_CORS_* values, read once, on the first compile.
+        self.config: Mapping[str, object] | None = None
 
     @classmethod
     def of(cls, app: Quart) -> _AppCORS:
@@ -260,7 +262,9 @@ class _AppCORS:
             layers.append(self.app_layer)
         if not layers:
             return None
-        return compile_policy(layers, self.app.config, f"endpoint {endpoint!r}", overrides)
+        if self.config is None:
+            self.config = read_config(self.app.config)
+        return compile_policy(layers, self.config, f"endpoint {endpoint!r}", overrides)
 
     def endpoint_of(self, request_: BaseRequestWebsocket) -> str | None:
         """The endpoint a request is for, also when routing failed (404, 405, redirects).

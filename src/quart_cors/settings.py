@@ -46,6 +46,11 @@ def materialize(value: object) -> object:
     return value
 
 
+def read_config(config: Mapping[str, object]) -> dict[str, object]:
+    """The QUART_CORS_* values of an app's config, read once (one-shot iterables kept)."""
+    return {key: materialize(config[key]) for key in CONFIG_KEYS.values() if key in config}
+
+
 def resolve(
     layers: Sequence[Layer], config: Mapping[str, object]
 ) -> tuple[dict[str, object], dict[str, str]]:
@@ -63,7 +68,7 @@ def resolve(
         else:
             key = CONFIG_KEYS[name]
             if config.get(key) is not None:
-                values[name], sources[name] = materialize(config[key]), key
+                values[name], sources[name] = config[key], key
             else:
                 values[name], sources[name] = DEFAULTS[name], name
     return values, sources

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import wraps
+from inspect import iscoroutinefunction
 from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
@@ -117,19 +118,22 @@ def route_cors(
     )
 
     def decorator(view: View) -> View:
+        view_is_async = iscoroutinefunction(view)
+
         @wraps(view)
         async def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             app: Quart = _current(current_app)
+            request_ = _current(request)
             state = _AppCORS.of(app)
             if not state.installed:
-                answer = await state.handle_in_view(
-                    _current(request), automatic_options=provide_automatic_options
-                )
+                answer = await state.handle_in_view(request_, provide_automatic_options)
                 if answer is not None:
                     return answer
-            if provide_automatic_options and request.method == "OPTIONS":
+            if provide_automatic_options and request_.method == "OPTIONS":
                 # Quart's automatic answer is switched off so that OPTIONS reaches this wrapper.
                 return await app.make_default_options_response()
+            if view_is_async:
+                return cast(ResponseReturnValue, await view(*args, **kwargs))
             return cast(ResponseReturnValue, await app.ensure_async(view)(*args, **kwargs))
 
         setattr(wrapper, _ROUTE_LAYER, layer)
@@ -332,6 +336,8 @@ class _AppCORS:
     async def _report(
         self, answer: Answer, endpoint: str | None, origin: str | None, method: str, preflight: bool
     ) -> None:
+        if not _reporting():
+            return
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "CORS refused (%s) at endpoint %r: %s%s %r, origin %r",
@@ -382,7 +388,7 @@ class _AppCORS:
         if method != "OPTIONS":  # the common case: one scan, one lookup, nothing awaited
             origin = origin_header(raw_headers)
             answer = policy.answer_actual_request(origin)
-            if answer is not None and answer.refusal is not None:
+            if answer is not None and answer.refusal is not None and _reporting():
                 await self._report(answer, endpoint, origin, method, False)
         if answer is None:
             facts = RequestFacts.scan(raw_headers)
@@ -599,6 +605,11 @@ class _PreflightFastPath:
         except HTTPException:
             return None  # 404, 405, redirects: Quart answers them, with CORS headers
         return cast(str, rule.endpoint)
+
+
+def _reporting() -> bool:
+    """Whether a refusal is logged or signalled, so that unobserved refusals cost nothing."""
+    return bool(cors_rejected.receivers) or logger.isEnabledFor(logging.DEBUG)
 
 
 def _current(proxy: Any) -> Any:

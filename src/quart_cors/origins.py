@@ -81,14 +81,26 @@ class OriginMatcher:
     def has_predicates(self) -> bool:
         return bool(self.predicates)
 
+    @property
+    def exact_only(self) -> bool:
+        """True when nothing but the exact set can match (a miss needs no parsing)."""
+        return not (
+            self.any_origin or self.any_port or self.wildcards or self.regexes or self.predicates
+        )
+
     def match(self, origin: str) -> bool | None:
         """True or False for a request Origin value; None when only the callables can tell."""
+        # Configured exact origins are normalized serialized origins: equality implies grammar.
+        if origin in self.exact:
+            return True
         if origin == "null":
             return self.allow_null
+        if self.exact_only:
+            return False
         parts = split_origin(origin)
         if parts is None:
             return False
-        if self.any_origin or origin in self.exact:
+        if self.any_origin:
             return True
         scheme, host, port = parts
         if self.any_port and f"{scheme}://{host}" in self.any_port:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from functools import wraps
+from functools import partial, wraps
 from inspect import iscoroutinefunction
 from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
@@ -120,21 +120,42 @@ def route_cors(
     def decorator(view: View) -> View:
         view_is_async = iscoroutinefunction(view)
 
+        async def call_view(app: Quart, method: str, args: Any, kwargs: Any) -> Any:
+            if provide_automatic_options and method == "OPTIONS":
+                # Quart's automatic answer is switched off so that OPTIONS reaches this wrapper.
+                return await app.make_default_options_response()
+            if view_is_async:
+                return await view(*args, **kwargs)
+            return await app.ensure_async(view)(*args, **kwargs)
+
         @wraps(view)
         async def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             app: Quart = _current(current_app)
             request_ = _current(request)
             state = _AppCORS.of(app)
-            if not state.installed:
-                answer = await state.handle_in_view(request_, provide_automatic_options)
-                if answer is not None:
-                    return answer
+            if state.installed:  # the app's hooks answer preflights and add the headers
+                return cast(
+                    ResponseReturnValue, await call_view(app, request_.method, args, kwargs)
+                )
+            # route_cors without cors() on the app: this wrapper does the work of the hooks.
+            endpoint = state.endpoint_of(request_)
+            policy = state.policy_for(endpoint)
+            if policy is None:  # cors_exempt below route_cors
+                return cast(
+                    ResponseReturnValue, await call_view(app, request_.method, args, kwargs)
+                )
             if provide_automatic_options and request_.method == "OPTIONS":
-                # Quart's automatic answer is switched off so that OPTIONS reaches this wrapper.
-                return await app.make_default_options_response()
-            if view_is_async:
-                return cast(ResponseReturnValue, await view(*args, **kwargs))
-            return cast(ResponseReturnValue, await app.ensure_async(view)(*args, **kwargs))
+                preflight = await state.answer_preflight(policy, endpoint, request_)
+                if preflight is not None:
+                    return preflight
+            try:
+                result = await call_view(app, request_.method, args, kwargs)
+            except Exception:
+                # Quart turns it into an error response: the callback puts the headers on it.
+                after_this_request(partial(state.add_headers, policy, endpoint, request_))
+                raise
+            response = await app.make_response(result)
+            return await state.add_headers(policy, endpoint, request_, response)
 
         setattr(wrapper, _ROUTE_LAYER, layer)
         if provide_automatic_options:
@@ -376,12 +397,12 @@ class _AppCORS:
         policy = self.policy_for(endpoint) if found is _NOT_COMPILED else cast(Policy, found)
         if policy is None:
             return response
-        await self._add_headers(policy, endpoint, request_, response)
-        return response
+        return await self.add_headers(policy, endpoint, request_, response)
 
-    async def _add_headers(
+    async def add_headers(
         self, policy: Policy, endpoint: str | None, request_: Any, response: ResponseTypes
-    ) -> None:
+    ) -> ResponseTypes:
+        """Add the CORS headers of one request to its response (also an error response)."""
         raw_headers = request_.scope["headers"]
         method = request_.method
         answer = None
@@ -394,28 +415,19 @@ class _AppCORS:
             facts = RequestFacts.scan(raw_headers)
             answer = await self.answer(policy, endpoint, facts, method, response.headers.keys())
         apply_answer(response.headers, answer)
+        return response
 
-    async def handle_in_view(self, request_: Any, automatic_options: bool) -> Response | None:
-        """route_cors without cors() on the app: answer preflights, add headers to responses."""
-        endpoint = self.endpoint_of(request_)
-        policy = self.policy_for(endpoint)
-        if policy is None:
+    async def answer_preflight(
+        self, policy: Policy, endpoint: str | None, request_: Any
+    ) -> Response | None:
+        """A preflight's answer from inside a route_cors view; None for other OPTIONS."""
+        facts = RequestFacts.scan(request_.scope["headers"])
+        if not facts.is_preflight("OPTIONS"):
             return None
-        if automatic_options and request_.method == "OPTIONS":
-            facts = RequestFacts.scan(request_.scope["headers"])
-            if facts.is_preflight("OPTIONS"):
-                answer = await self.answer(policy, endpoint, facts, "OPTIONS")
-                response = self.app.response_class("")
-                apply_answer(response.headers, answer)
-                return response
-
-        async def add_headers(response: ResponseTypes) -> ResponseTypes:
-            await self._add_headers(policy, endpoint, request_, response)
-            return response
-
-        # Also runs on the response of an abort() or an exception in the view.
-        after_this_request(add_headers)
-        return None
+        answer = await self.answer(policy, endpoint, facts, "OPTIONS")
+        response = self.app.response_class("")
+        apply_answer(response.headers, answer)
+        return response
 
     async def before_websocket(self) -> None:
         websocket_ = _current(websocket)

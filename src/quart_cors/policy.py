@@ -379,20 +379,27 @@ def _items(name: str, value: object, problems: list[ConfigProblem]) -> list[str]
     return items
 
 
+def _tokens(
+    setting: str, items: list[str], code: str, what: str, problems: list[ConfigProblem]
+) -> list[str]:
+    """The items that are tokens (or "*"); each other item is a problem whose fix splits it."""
+    tokens = []
+    for item in items:
+        if item == "*" or _TOKEN_RE.fullmatch(item):
+            tokens.append(item)
+            continue
+        parts = [part.strip() for part in item.split(",") if part.strip()]
+        problems.append(
+            ConfigProblem(
+                code, setting, item, f"not {what}; give one per list item, e.g. {parts!r}"
+            )
+        )
+    return tokens
+
+
 def _normalize_methods(items: list[str], problems: list[ConfigProblem]) -> tuple[str, ...]:
     methods: dict[str, None] = {}
-    for item in items:
-        if item != "*" and not _TOKEN_RE.fullmatch(item):
-            problems.append(
-                ConfigProblem(
-                    errors.METHOD_INVALID,
-                    "allow_methods",
-                    item,
-                    "not an HTTP method token; give one method per list item, "
-                    f"e.g. {[part.strip() for part in item.split(',') if part.strip()]!r}",
-                )
-            )
-            continue
+    for item in _tokens("allow_methods", items, errors.METHOD_INVALID, "an HTTP method", problems):
         upper = item.upper()
         if upper in _FORBIDDEN_METHODS:
             problems.append(
@@ -412,18 +419,7 @@ def _normalize_header_names(
     name: str, items: list[str], problems: list[ConfigProblem]
 ) -> tuple[str, ...]:
     names: dict[str, str] = {}
-    for item in items:
-        if item != "*" and not _TOKEN_RE.fullmatch(item):
-            problems.append(
-                ConfigProblem(
-                    errors.HEADER_INVALID,
-                    name,
-                    item,
-                    "not a header name; give one name per list item, "
-                    f"e.g. {[part.strip() for part in item.split(',') if part.strip()]!r}",
-                )
-            )
-            continue
+    for item in _tokens(name, items, errors.HEADER_INVALID, "a header name", problems):
         # Request header names compare case-insensitively; exposed names keep their spelling.
         names.setdefault(item.lower(), item.lower() if name == "allow_headers" else item)
     return tuple(names.values())

@@ -281,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(rows))
     print()
     print(f"Check one yourself: quart-cors check {api_url}/api/items --origin {page_origin}")
+    print(f"Or see the raw headers: curl -si -H 'Origin: {page_origin}' {api_url}/api/items")
     if args.check_only:
         return 0
     print("Serving; press Ctrl-C to stop.", flush=True)

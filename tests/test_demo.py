@@ -35,4 +35,7 @@ def test_demo_check_only() -> None:
     assert "method_not_allowed" in verdicts["DELETE not in allow_methods"]
     assert "missing_allow_origin" in verdicts["route without CORS"]
     assert " allowed" in verdicts["WebSocket"]
+    page_origin = lines[1].split()[1].rstrip("/")
+    api_url = lines[0].split()[1]
+    assert f"curl -si -H 'Origin: {page_origin}' {api_url}/api/items" in table
     assert completed.stderr == ""

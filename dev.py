@@ -27,7 +27,13 @@ def ensure_environment() -> None:
         return
     if not PYTHON.exists():
         print("dev.py: creating .venv", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except (OSError, subprocess.CalledProcessError) as error:
+            sys.exit(
+                f"dev.py: could not create .venv ({error}); on Debian or Ubuntu install "
+                "python3-venv first (apt-get install python3-venv)"
+            )
     print("dev.py: installing quart-cors with its development tools", flush=True)
     run(str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     run(str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]")

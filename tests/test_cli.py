@@ -48,6 +48,9 @@ APP_SOURCE = textwrap.dedent(
         return app
 
     not_an_app = 42
+
+    def broken_factory():
+        raise RuntimeError("no database")
     """
 )
 
@@ -158,6 +161,7 @@ def test_usage_errors(
         ("no_such_module_xyz:app", "cannot import 'no_such_module_xyz'"),
         ("{module}:missing", "has no 'missing'"),
         ("{module}:not_an_app", "is not a Quart app"),
+        ("{module}:broken_factory", "calling the factory failed: RuntimeError('no database')"),
         (":app", "expected MODULE:APP"),
     ],
 )
@@ -269,3 +273,23 @@ def test_live_server_over_httpx(capsys: pytest.CaptureFixture[str], live_server:
     assert status == 0, out
     status, out, _ = run(capsys, f"{live_server}/ws", "--origin", "https://x.test", "--websocket")
     assert status == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "preflighted"),
+    [
+        ("Cookie: a=b", False),  # forbidden: fetch() drops it, so it cannot cause a preflight
+        ("Sec-Fetch-Mode: cors", False),
+        ("X-Token: t", True),
+    ],
+)
+def test_preflight_line_ignores_forbidden_headers(
+    capsys: pytest.CaptureFixture[str], app_module: str, header: str, preflighted: bool
+) -> None:
+    status, out, _ = run(
+        capsys, "--app", f"{app_module}:app", "/items", "--origin", ORIGIN, "-H", header
+    )
+    assert status == 0
+    assert ("Preflight needed: header x-token" in out) is preflighted
+    assert ("No preflight needed" in out) is not preflighted
+    assert ("Preflight sent: OPTIONS" in out) is preflighted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -70,28 +71,24 @@ BAD_ARGUMENTS: list[tuple[dict[str, Any], list[str]]] = [
 ]
 
 
+CALLS: dict[str, Callable[..., object]] = {
+    "cors(app)": lambda **arguments: cors(Quart(__name__), **arguments),
+    "cors(blueprint)": lambda **arguments: cors(Blueprint("bp", __name__), **arguments),
+    "route_cors": route_cors,
+}
+
+
+@pytest.mark.parametrize("call", list(CALLS))
 @pytest.mark.parametrize(("arguments", "codes"), BAD_ARGUMENTS)
-def test_cors_raises_at_call(arguments: dict[str, Any], codes: list[str]) -> None:
+def test_explicit_arguments_raise_at_the_call(
+    call: str, arguments: dict[str, Any], codes: list[str]
+) -> None:
     with pytest.raises(CORSConfigError) as caught:
-        cors(Quart(__name__), **arguments)
+        CALLS[call](**arguments)
     assert sorted(caught.value.codes) == sorted(codes)
     for problem in caught.value.problems:
         assert isinstance(problem, ConfigProblem)
         assert f"[quart_cors.{problem.code}]" in str(caught.value)
-
-
-@pytest.mark.parametrize(("arguments", "codes"), BAD_ARGUMENTS)
-def test_cors_on_blueprint_raises_at_call(arguments: dict[str, Any], codes: list[str]) -> None:
-    with pytest.raises(CORSConfigError) as caught:
-        cors(Blueprint("bp", __name__), **arguments)
-    assert sorted(caught.value.codes) == sorted(codes)
-
-
-@pytest.mark.parametrize(("arguments", "codes"), BAD_ARGUMENTS)
-def test_route_cors_raises_at_call(arguments: dict[str, Any], codes: list[str]) -> None:
-    with pytest.raises(CORSConfigError) as caught:
-        route_cors(**arguments)
-    assert sorted(caught.value.codes) == sorted(codes)
 
 
 @pytest.mark.parametrize(

@@ -456,3 +456,80 @@ def test_cors_returns_the_same_object() -> None:
     blueprint = Blueprint("bp", __name__)
     assert cors(app) is app
     assert cors(blueprint, allow_origin=ORIGIN) is blueprint
+
+
+PNA_VARY = [
+    "Origin",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+    "Access-Control-Request-Private-Network",
+]
+PLAIN_VARY = PNA_VARY[:3]
+
+
+# (config, app cors() arguments, route_cors arguments or None, expected ACAPN, expected Vary)
+PRIVATE_NETWORK: list[tuple[dict[str, Any], dict[str, Any], Arguments, str | None, list[str]]] = [
+    ({"QUART_CORS_ALLOW_PRIVATE_NETWORK": True}, {}, None, "true", PNA_VARY),
+    ({"QUART_CORS_ALLOW_PRIVATE_NETWORK": False}, {}, None, None, PLAIN_VARY),
+    ({}, {}, None, None, PLAIN_VARY),  # the default is off
+    (
+        {"QUART_CORS_ALLOW_PRIVATE_NETWORK": True},
+        {"allow_private_network": False},
+        None,
+        None,
+        PLAIN_VARY,
+    ),
+    ({}, {"allow_private_network": True}, {"allow_private_network": False}, None, PLAIN_VARY),
+    ({"QUART_CORS_ALLOW_PRIVATE_NETWORK": True}, {}, {}, "true", PNA_VARY),
+]
+
+
+@pytest.mark.parametrize(
+    ("config", "app_arguments", "route", "acapn", "expected_vary"), PRIVATE_NETWORK
+)
+async def test_private_network_from_config_and_arguments(
+    config: dict[str, Any],
+    app_arguments: dict[str, Any],
+    route: Arguments,
+    acapn: str | None,
+    expected_vary: list[str],
+) -> None:
+    app = layered_app(config, app_arguments, None, None, route)
+    answered = await app.test_client().options(
+        "/p/c/x", headers=preflight_headers(ORIGIN, "GET", None, "true")
+    )
+    assert answered.status_code == 200
+    assert cors_headers(answered).get(ACAPN) == acapn
+    assert vary(answered) == expected_vary
+
+
+async def test_explicit_none_means_not_set_here() -> None:
+    """DESIGN.md section 1: None inherits; it is never a value of its own."""
+    every_field_none = {
+        "allow_origin": None,
+        "allow_credentials": None,
+        "allow_methods": None,
+        "allow_headers": None,
+        "expose_headers": None,
+        "max_age": None,
+        "send_origin_wildcard": None,
+        "allow_private_network": None,
+    }
+    app = layered_app(
+        {"QUART_CORS_MAX_AGE": 30},
+        {"allow_origin": ORIGIN, "allow_credentials": True, "expose_headers": ["X-Total"]},
+        every_field_none,
+        every_field_none,
+        every_field_none,
+    )
+    client = app.test_client()
+    actual = await client.get("/p/c/x", headers={"Origin": ORIGIN})
+    assert cors_headers(actual) == {ACAO: ORIGIN, ACAC: "true", ACEH: "X-Total"}
+    answered = await client.options("/p/c/x", headers=preflight_headers(ORIGIN, "PUT", "x-a"))
+    assert cors_headers(answered) == {
+        ACAO: ORIGIN,
+        ACAC: "true",
+        ACAM: DEFAULT_METHODS,
+        ACAH: "x-a",
+        ACMA: "30",
+    }

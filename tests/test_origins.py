@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -371,21 +372,21 @@ INVALID_CONFIG_ORIGINS: list[tuple[Any, str]] = [
 ]
 
 
+CALLS: dict[str, Callable[..., object]] = {
+    "cors": lambda **arguments: cors(Quart(__name__), **arguments),
+    "route_cors": route_cors,
+}
+
+
+@pytest.mark.parametrize("call", list(CALLS))
 @pytest.mark.parametrize(("item", "code"), INVALID_CONFIG_ORIGINS)
-def test_invalid_configured_origin_cors(item: Any, code: str) -> None:
+def test_invalid_configured_origin(call: str, item: Any, code: str) -> None:
     with pytest.raises(CORSConfigError) as caught:
-        cors(Quart(__name__), allow_origin=item)
+        CALLS[call](allow_origin=item)
     assert caught.value.codes == (code,)
     problem = caught.value.problems[0]
     assert problem.setting.lower().endswith("allow_origin")
     assert f"[quart_cors.{code}]" in str(caught.value)
-
-
-@pytest.mark.parametrize(("item", "code"), INVALID_CONFIG_ORIGINS)
-def test_invalid_configured_origin_route_cors(item: Any, code: str) -> None:
-    with pytest.raises(CORSConfigError) as caught:
-        route_cors(allow_origin=item)
-    assert caught.value.codes == (code,)
 
 
 def test_misplaced_wildcard_message_suggests_regex() -> None:

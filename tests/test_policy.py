@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+import quart_cors
 from quart_cors.policy import DEFAULTS, FIELDS, Answer, Policy, build_policy
 
-SOURCE = Path(__file__).resolve().parent.parent / "src" / "quart_cors"
+# The package that is imported (so a mutated copy on PYTHONPATH is what gets checked).
+SOURCE = Path(quart_cors.__file__).resolve().parent
 ORIGIN = "https://app.example.com"
 OTHER = "https://other.example"
 ACAO = "Access-Control-Allow-Origin"
@@ -39,8 +41,11 @@ def _imports(module: str) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
+            names.add("." * node.level + node.module)
         elif isinstance(node, ast.ImportFrom):
-            names.add("." * node.level + (node.module or ""))
+            # "from . import errors" imports the sibling module errors
+            names.update("." * node.level + alias.name for alias in node.names)
     return names
 
 
@@ -56,6 +61,20 @@ def test_layers_import_down_only_and_no_quart(module: str, allowed_internal: set
     imports = _imports(module)
     assert not {name for name in imports if name.split(".")[0] in ("quart", "werkzeug")}
     internal = {name for name in imports if name.startswith(".")}
+    assert internal <= allowed_internal, internal - allowed_internal
+
+
+@pytest.mark.parametrize(
+    ("module", "allowed_internal"),
+    [
+        ("errors", set()),
+        ("signals", set()),
+        ("extension", {".errors", ".origins", ".policy", ".settings", ".signals", "."}),
+    ],
+)
+def test_integration_layer_never_imports_the_tools(module: str, allowed_internal: set[str]) -> None:
+    # DESIGN.md section 6: imports point down only; testing and cli (layer 5) sit on top.
+    internal = {name for name in _imports(module) if name.startswith(".")}
     assert internal <= allowed_internal, internal - allowed_internal
 
 

@@ -29,6 +29,7 @@ from .testing import (
     WebSocketResult,
     checked_method,
     cors_unsafe_request_header_names,
+    forbidden_request_header,
     is_cors_safelisted_method,
     serialize_origin,
 )
@@ -136,7 +137,10 @@ def load_app(spec: str) -> Quart:
         except AttributeError as error:
             raise UsageError(f"--app {spec!r}: {module_name!r} has no {part!r}") from error
     if not isinstance(target, Quart) and callable(target):
-        target = target()
+        try:
+            target = target()
+        except Exception as error:
+            raise UsageError(f"--app {spec!r}: calling the factory failed: {error!r}") from error
     if not isinstance(target, Quart):
         raise UsageError(f"--app {spec!r} is not a Quart app (got {type(target).__name__})")
     return target
@@ -149,8 +153,10 @@ def preflight_reasons(method: str, headers: Headers, *, cross_origin: bool = Tru
     reasons = []
     if not is_cors_safelisted_method(method):
         reasons.append(f"{method} is not a CORS-safelisted method (GET, HEAD, POST)")
-    for name in cors_unsafe_request_header_names(headers):
-        value = next((value for key, value in headers if key.lower() == name), "")
+    # fetch() silently drops the headers a script may not set, so they never cause a preflight.
+    sent = [(key, value) for key, value in headers if not forbidden_request_header(key, value)]
+    for name in cors_unsafe_request_header_names(sent):
+        value = next((value for key, value in sent if key.lower() == name), "")
         reasons.append(f"header {name}: {value!r} is not CORS-safelisted")
     return reasons
 

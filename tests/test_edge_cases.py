@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from quart import Blueprint, Quart
 
 from conftest import ORIGIN, OTHER_ORIGIN, cors_headers, make_app, preflight_headers, vary
-from quart_cors import cors, cors_exempt, cors_rejected, route_cors
+from quart_cors import CORSConfigError, cors, cors_exempt, cors_rejected, route_cors
 
 ACAO = "Access-Control-Allow-Origin"
 
@@ -129,3 +130,97 @@ async def test_trailing_slash_redirects_to_escaped_paths_keep_cors_headers(path:
     assert response.status_code == 308
     assert cors_headers(response) == {ACAO: ORIGIN}
     assert vary(response) == ["Origin"]
+
+
+@pytest.mark.parametrize("level", ["app", "route"])
+async def test_a_views_own_allow_origin_is_replaced_not_duplicated(level: str) -> None:
+    app = Quart(__name__)
+    if level == "app":
+        cors(app, allow_origin=ORIGIN)
+
+    @app.route("/")
+    @route_cors(allow_origin=ORIGIN)
+    async def index() -> tuple[str, dict[str, str]]:
+        return "index", {ACAO: "https://stale.example"}
+
+    response = await app.test_client().get("/", headers={"Origin": ORIGIN})
+    assert cors_headers(response) == {ACAO: ORIGIN}  # exactly one value: ours
+    assert vary(response) == ["Origin"]
+
+
+async def test_a_sync_view_under_route_cors() -> None:
+    app = Quart(__name__)
+
+    @app.route("/")
+    @route_cors(allow_origin=ORIGIN)
+    def index() -> str:
+        return "sync"
+
+    response = await app.test_client().get("/", headers={"Origin": ORIGIN})
+    assert await response.get_data(as_text=True) == "sync"
+    assert cors_headers(response) == {ACAO: ORIGIN}
+
+
+async def test_cors_exempt_below_route_cors_wins() -> None:
+    app = Quart(__name__)
+
+    @app.route("/")
+    @route_cors(allow_origin=ORIGIN)
+    @cors_exempt
+    async def index() -> str:
+        return "exempt"
+
+    client = app.test_client()
+    response = await client.get("/", headers={"Origin": ORIGIN})
+    assert cors_headers(response) == {}
+    assert vary(response) == []
+    answered = await client.options("/", headers=preflight_headers(ORIGIN, "PUT"))
+    assert cors_headers(answered) == {}
+
+
+async def test_preflight_outside_the_root_path_is_left_to_quart() -> None:
+    app, _ = make_app(allow_origin=ORIGIN)
+    response = await app.test_client().options(
+        "/elsewhere/", headers=preflight_headers(ORIGIN, "PUT"), root_path="/mounted"
+    )
+    assert response.status_code == 404
+    assert cors_headers(response)[ACAO] == ORIGIN  # the 404 is readable, as any error
+
+
+async def test_websocket_to_an_unknown_path_under_cors() -> None:
+    app, _ = make_app(allow_origin=ORIGIN)
+    client = app.test_client()
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - Quart's test client error type
+        async with client.websocket("/nowhere", headers={"Origin": OTHER_ORIGIN}) as socket:
+            await socket.receive()
+    assert getattr(getattr(caught.value, "response", None), "status_code", None) == 404
+
+
+@pytest.mark.parametrize(
+    ("item", "code"),
+    [
+        (re.compile(rb"https://a\.com"), "E010"),  # a bytes pattern
+        ("http*://a.com", "E016"),
+        ("1http://a.com", "E011"),
+        ("http://[::1", "E011"),
+        ("https://*.*.example.com", "E016"),
+    ],
+)
+def test_more_configured_origin_problems(item: object, code: str) -> None:
+    with pytest.raises(CORSConfigError) as caught:
+        cors(Quart(__name__), allow_origin=[item])
+    assert caught.value.codes == (code,)
+
+
+async def test_private_network_refusal_does_not_hide_a_headers_refusal(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app, _ = make_app(allow_origin=ORIGIN, allow_headers=["x-ok"])
+    headers = preflight_headers(ORIGIN, "PUT", "x-other")
+    headers["Access-Control-Request-Private-Network"] = "true"
+    with caplog.at_level(logging.DEBUG, "quart_cors"):
+        response = await app.test_client().options("/", headers=headers)
+    assert "Access-Control-Allow-Private-Network" not in response.headers
+    assert [record.getMessage().split(")")[0] for record in caplog.records] == [
+        "CORS refused (headers"
+    ]

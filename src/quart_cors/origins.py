@@ -78,10 +78,6 @@ class OriginMatcher:
     broad_patterns: tuple[str, ...] = ()
 
     @property
-    def has_predicates(self) -> bool:
-        return bool(self.predicates)
-
-    @property
     def exact_only(self) -> bool:
         """True when nothing but the exact set can match (a miss needs no parsing)."""
         return not (

@@ -175,7 +175,7 @@ class Policy:
         if derived.any_method:
             # F#http-new-header-syntax: with credentials "*" is a method named "*".
             headers = (*headers, (ALLOW_METHODS, method if self.allow_credentials else "*"))
-        elif derived.methods_value:
+        else:  # a method was allowed, so the list is not empty
             headers = (*headers, (ALLOW_METHODS, derived.methods_value))
         if allowed_names:
             headers = (*headers, (ALLOW_HEADERS, ", ".join(allowed_names)))

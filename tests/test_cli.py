@@ -139,6 +139,7 @@ def test_websocket(capsys: pytest.CaptureFixture[str], app_module: str) -> None:
     [
         (["/items", "--origin", "https://app.test/"], "is not a serialized origin"),
         (["/items", "--origin", "HTTPS://app.test"], "is not a serialized origin"),
+        (["/items", "--origin", "https://[0:0:0:0:0:0:0:1]"], "use 'https://[::1]'"),
         (["/items", "--origin", ORIGIN, "-H", "no colon"], "expected 'Name: value'"),
         (["items", "--origin", ORIGIN], "give a path starting with '/'"),
         (["/items", "--origin", ORIGIN, "-X", "TRACE"], "forbidden method"),
@@ -189,6 +190,15 @@ def test_bad_url(capsys: pytest.CaptureFixture[str], url: str) -> None:
     assert status == 2
     assert out == ""
     assert err.startswith("quart-cors: error: bad URL")
+    assert len(err.splitlines()) == 1
+
+
+def test_ws_url_without_websocket_suggests_it(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "ws://127.0.0.1:1/ws", "--origin", ORIGIN)
+    assert status == 2
+    assert out == ""
+    assert err.startswith("quart-cors: error: bad URL 'ws://127.0.0.1:1/ws'")
+    assert "add --websocket" in err
     assert len(err.splitlines()) == 1
 
 
@@ -293,3 +303,16 @@ def test_preflight_line_ignores_forbidden_headers(
     assert ("Preflight needed: header x-token" in out) is preflighted
     assert ("No preflight needed" in out) is not preflighted
     assert ("Preflight sent: OPTIONS" in out) is preflighted
+
+
+@pytest.mark.parametrize("scheme", ["ws", "http"])
+def test_websocket_url_over_httpx(
+    capsys: pytest.CaptureFixture[str], live_server: str, scheme: str
+) -> None:
+    url = live_server.replace("http", scheme, 1) + "/ws"
+    status, out, err = run(capsys, url, "--origin", ORIGIN, "--websocket")
+    assert status == 0, out + err
+    assert f"Handshake sent: GET {url} (Upgrade: websocket)" in out
+    status, out, _ = run(capsys, url, "--origin", "https://x.test", "--websocket")
+    assert status == 1
+    assert "Verdict: BLOCKED (websocket_refused)" in out

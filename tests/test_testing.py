@@ -721,6 +721,27 @@ async def test_cache_covers_only_what_the_preflight_allowed() -> None:
     assert result.blocked_by == "method_not_allowed"
 
 
+async def test_forced_preflight_without_acam_caches_the_request_method() -> None:
+    # F#cors-preflight-fetch: with use-CORS-preflight and no ACAM, methods becomes the
+    # request's method, and that is what goes into the preflight cache.
+    script = Script(
+        preflight={"Access-Control-Allow-Origin": ORIGIN, "Access-Control-Max-Age": "600"},
+        response={"Access-Control-Allow-Origin": ORIGIN},
+    )
+    browser = make_browser(script)
+    first = await browser.fetch("/r", method="PUT", body="x", use_cors_preflight=True)
+    assert first.ok, first.explanation
+    assert first.preflighted
+    second = await browser.fetch("/r", method="PUT", body="x", use_cors_preflight=True)
+    assert second.ok, second.explanation
+    assert second.preflight_from_cache
+    assert script.preflights == 1
+    # The entry holds PUT only: another non-safelisted method still needs its own preflight.
+    third = await browser.fetch("/r", method="DELETE")
+    assert third.preflighted
+    assert third.blocked_by == "method_not_allowed"
+
+
 async def test_uncredentialed_entry_does_not_serve_credentialed_requests() -> None:
     script = Script(
         preflight={
@@ -1001,6 +1022,52 @@ async def test_local_network_access_gates_websockets() -> None:
 def test_page_address_space_is_checked() -> None:
     with pytest.raises(ValueError, match="page_address_space"):
         Browser(Quart(__name__), ORIGIN, page_address_space="private")  # type: ignore[arg-type]
+
+
+GENERIC_ORIGIN_ADVICE = "use scheme://host[:port], or 'null' for an opaque origin"
+
+
+@pytest.mark.parametrize(
+    ("origin", "use"),
+    [
+        ("https://app.test/", "use 'https://app.test'"),
+        ("https://app.test/page?q=1", "use 'https://app.test'"),
+        ("HTTPS://App.Test", "use 'https://app.test'"),
+        ("https://b\u00fccher.example", "use 'https://xn--bcher-kva.example'"),
+        ("https://[0:0:0:0:0:0:0:1]:8000", "use 'https://[::1]:8000'"),
+        ("https://[::1]:443", "use 'https://[::1]'"),
+        ("https://app.test:443", "use 'https://app.test'"),
+        ("http://localhost:80", "use 'http://localhost'"),
+        ("http://127.1", GENERIC_ORIGIN_ADVICE),
+        ("NULL", "use 'null'"),
+        ("file:///home/me/page.html", "use 'null'"),
+        ("app.test", GENERIC_ORIGIN_ADVICE),
+        ("", GENERIC_ORIGIN_ADVICE),
+    ],
+)
+def test_browser_refuses_origins_browsers_never_send(origin: str, use: str) -> None:
+    with pytest.raises(ValueError, match="is not a serialized origin") as error:
+        Browser(Quart(__name__), origin)
+    message = str(error.value)
+    assert repr(origin) in message
+    assert message.endswith(use)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        ORIGIN,
+        "null",
+        "http://localhost:5173",
+        "http://127.0.0.1:8000",
+        "https://[::1]",
+        "https://[2001:db8::1]:8443",
+        "https://xn--bcher-kva.example",
+        "chrome-extension://abcdefghijklmnop",
+    ],
+)
+def test_browser_accepts_serialized_origins(origin: str) -> None:
+    assert Browser(Quart(__name__), origin).origin == origin
 
 
 async def test_websocket_takes_ws_urls() -> None:

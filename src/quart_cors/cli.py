@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--websocket",
         action="store_true",
-        help="open a WebSocket to the target instead of calling fetch()",
+        help="open a WebSocket to the target instead of calling fetch() (a URL may be ws://)",
     )
     check.add_argument(
         "--timeout", type=float, default=10.0, help="seconds to wait for a live server (10)"
@@ -216,6 +216,22 @@ def report_websocket(result: WebSocketResult, out: TextIO) -> int:
     return EXIT_BLOCKED
 
 
+def check_url(url: str, *, websocket: bool) -> None:
+    """Refuse a live-server URL that cannot be checked (http(s), or ws(s) with --websocket)."""
+    try:
+        serialize_origin(url)
+    except ValueError as error:
+        raise UsageError(f"bad URL {url!r}: {error}") from error
+    if url.startswith(("ws://", "wss://")):
+        if not websocket:
+            raise UsageError(
+                f"bad URL {url!r}: a ws:// or wss:// URL opens a WebSocket: add --websocket"
+            )
+    elif not url.startswith(("http://", "https://")):
+        schemes = "http://, https://, ws:// and wss://" if websocket else "http:// and https://"
+        raise UsageError(f"bad URL {url!r}: only {schemes} URLs can be checked")
+
+
 async def run_check(args: argparse.Namespace, out: TextIO) -> int:
     """Validate the arguments, run the simulation, print it; return the exit status."""
     origin = args.origin
@@ -243,15 +259,13 @@ async def run_check(args: argparse.Namespace, out: TextIO) -> int:
         url = args.target
     else:
         url = args.target
-        try:
-            serialize_origin(url)
-        except ValueError as error:
-            raise UsageError(f"bad URL {url!r}: {error}") from error
-        if not url.startswith(("http://", "https://")):
-            raise UsageError(f"bad URL {url!r}: only http:// and https:// URLs can be checked")
+        check_url(url, websocket=args.websocket)
         target = HTTPXTransport(timeout=args.timeout, verify=not args.insecure)
         base_url = url
-    browser = Browser(target, origin, base_url=base_url)
+    try:
+        browser = Browser(target, origin, base_url=base_url)
+    except ValueError as error:
+        raise UsageError(f"--origin: {error}") from error
     if args.websocket:
         return report_websocket(await browser.websocket(url), out)
     cross_origin = serialize_origin(browser.resolve(url)) != origin

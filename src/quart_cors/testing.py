@@ -32,6 +32,8 @@ from quart.testing.connections import WebsocketDisconnectError, WebsocketRespons
 from quart.testing.utils import sentinel
 from werkzeug.datastructures import Headers as WerkzeugHeaders
 
+from .origins import DEFAULT_PORTS, split_origin
+
 __all__ = [
     "Block",
     "Browser",
@@ -127,6 +129,8 @@ _FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _PRIVACY = {"public": 0, "local": 1, "loopback": 2}
+# URL host parser: a last label like this makes the host an IPv4 address.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]*", re.ASCII)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,6 +303,71 @@ def serialize_origin(url: str) -> str:
     if port is None or port == _DEFAULT_PORTS.get(scheme):
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
+
+
+def _origin_problem(origin: str) -> str | None:
+    """Why a browser never sends ``origin`` as its Origin, or None when it could."""
+    if origin == "null":
+        return None
+    parts = split_origin(origin)
+    if parts is None:
+        url = urlsplit(origin)
+        if url.scheme and url.netloc and (url.path or url.query or url.fragment):
+            return "browsers send no path, query or trailing slash"
+        if not origin.isascii():
+            return "browsers send international domain names as xn-- labels"
+        if origin != origin.lower():
+            return "browsers send the scheme and host in lowercase"
+        return "it is not scheme://host[:port]"
+    scheme, host, port = parts
+    if port is not None and DEFAULT_PORTS.get(scheme) == port:
+        return f"browsers omit the default port {port} of {scheme}"
+    if host.startswith("["):
+        try:
+            compressed = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+        except ValueError:
+            return f"{host} is not an IPv6 address"
+        if compressed != host:
+            return f"browsers write the IPv6 address {host} as {compressed}"
+    elif _NUMERIC_LABEL.fullmatch(host.rsplit(".", 1)[-1]):
+        # URL host parser: a host whose last label is a number is an IPv4 address.
+        try:
+            ipaddress.IPv4Address(host)  # only the dotted decimal form a browser writes
+        except ValueError:
+            return f"browsers read {host} as an IPv4 address and write it in dotted decimal"
+    return None
+
+
+def _suggested_origin(value: str) -> str | None:
+    """The serialized origin a browser would send for what ``value`` seems to mean, if any."""
+    text = value.strip()
+    if text.lower() == "null":
+        return "null"
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme in {"file", "data"}:
+        return "null"  # opaque origins
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not scheme or not host:
+        return None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if any(char in host for char in "\u00df\u03c2\u200c\u200d"):
+            return None  # IDNA 2003 maps these unlike browsers (UTS 46): do not guess
+        try:
+            host = host.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            return None
+    else:
+        host = f"[{address.compressed}]" if address.version == 6 else str(address)
+    suggestion = f"{scheme}://{host}"
+    if port is not None and str(port) != DEFAULT_PORTS.get(scheme):
+        suggestion += f":{port}"
+    return suggestion if _origin_problem(suggestion) is None else None
 
 
 def address_space(url: str) -> AddressSpace:
@@ -1003,6 +1072,18 @@ class Browser:
                 base_url = f"http://{target.config.get('SERVER_NAME') or 'localhost'}"
         else:
             self.transport = target
+        problem = _origin_problem(origin)
+        if problem is not None:
+            suggestion = _suggested_origin(origin)
+            use = (
+                f"use {suggestion!r}"
+                if suggestion is not None
+                else "use scheme://host[:port], or 'null' for an opaque origin"
+            )
+            raise ValueError(
+                f"origin {origin!r} is not a serialized origin as browsers send it "
+                f"({problem}): {use}"
+            )
         self.origin = origin
         self.base_url = base_url or "http://localhost"
         self.strict = strict
@@ -1221,6 +1302,10 @@ class Browser:
         if block is None:
             max_age = parse_max_age(response.get("access-control-max-age"))
             methods = parse_token_list(response.get("access-control-allow-methods")) or ()
+            if fetch.use_cors_preflight and not methods:
+                # F#cors-preflight-fetch: with use-CORS-preflight and no ACAM, "methods" is the
+                # request's method, and that is what the cache entry records.
+                methods = (fetch.method,)
             names = parse_token_list(response.get("access-control-allow-headers")) or ()
             self.preflight_cache[key] = PreflightCacheEntry(
                 methods=frozenset(methods),

@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 from quart import Blueprint, Quart
 
-from conftest import ORIGIN, OTHER_ORIGIN, cors_headers, make_app, preflight_headers, vary
+from conftest import (
+    ORIGIN,
+    OTHER_ORIGIN,
+    cors_headers,
+    make_app,
+    make_configured_app,
+    preflight_headers,
+    vary,
+)
 from quart_cors import CORSConfigError, cors, cors_exempt, cors_rejected, route_cors
 
 ACAO = "Access-Control-Allow-Origin"
@@ -224,3 +232,22 @@ async def test_private_network_refusal_does_not_hide_a_headers_refusal(
     assert [record.getMessage().split(")")[0] for record in caplog.records] == [
         "CORS refused (headers"
     ]
+
+
+@pytest.mark.parametrize("method", ["GET", "OPTIONS"])
+async def test_a_config_error_on_the_first_request_is_logged_once(
+    method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, _ = make_configured_app({"QUART_CORS_ALLOW_CREDENTIALS": "yes"}, allow_origin=ORIGIN)
+    client = app.test_client()
+    headers = preflight_headers(ORIGIN, "PUT") if method == "OPTIONS" else {"Origin": ORIGIN}
+    with caplog.at_level(logging.ERROR):
+        if method == "OPTIONS":
+            response = await client.options("/", headers=headers)
+        else:
+            response = await client.get("/", headers=headers)
+    assert response.status_code == 500
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].name == "quart_cors"
+    assert "E050" in caplog.text

@@ -24,7 +24,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.sansio.utils import get_host
 
 from .errors import ConfigProblem, CORSConfigError
-from .policy import Answer, Policy
+from .policy import REFUSED_ORIGIN, Answer, Policy
 from .settings import Layer, compile_policy, explicit_layer, read_config
 from .signals import cors_rejected
 
@@ -133,17 +133,13 @@ def route_cors(
             app: Quart = _current(current_app)
             request_ = _current(request)
             state = _AppCORS.of(app)
-            if state.installed:  # the app's hooks answer preflights and add the headers
-                return cast(
-                    ResponseReturnValue, await call_view(app, request_.method, args, kwargs)
-                )
-            # route_cors without cors() on the app: this wrapper does the work of the hooks.
-            endpoint = state.endpoint_of(request_)
-            policy = state.policy_for(endpoint)
-            if policy is None:  # cors_exempt below route_cors
-                return cast(
-                    ResponseReturnValue, await call_view(app, request_.method, args, kwargs)
-                )
+            # With cors() on the app its hooks answer preflights and add the headers; otherwise
+            # this wrapper does their work (policy None: cors_exempt below route_cors).
+            endpoint = None if state.installed else state.endpoint_of(request_)
+            policy = None if state.installed else state.policy_for(endpoint)
+            if policy is None:
+                # A Response either way, as 0.8.0 returned when the view is called directly.
+                return await app.make_response(await call_view(app, request_.method, args, kwargs))
             if provide_automatic_options and request_.method == "OPTIONS":
                 preflight = await state.answer_preflight(policy, endpoint, request_)
                 if preflight is not None:
@@ -337,12 +333,9 @@ class _AppCORS:
     ) -> Answer:
         """The CORS answer for one request to an endpoint with a policy."""
         origin = facts.origin
-        allowed = False
-        if origin is not None:
-            verdict = policy.match_origin(origin)
-            allowed = await policy.origins.match_predicates(origin) if verdict is None else verdict
+        allowed = origin is not None and await policy.match_origin_async(origin)
         preflight = facts.is_preflight(method)
-        if preflight and origin is not None and facts.request_method:
+        if preflight and origin is not None and facts.request_method:  # (narrows the types)
             answer = policy.preflight(
                 origin, allowed, facts.request_method, facts.request_headers, facts.private_network
             )
@@ -444,12 +437,12 @@ class _AppCORS:
         policy = self.policy_for(endpoint)
         if policy is None:
             return
-        origin = RequestFacts.scan(websocket_.scope["headers"]).origin
+        origin = origin_header(websocket_.scope["headers"])
         # Browsers always send Origin on a handshake; only other clients omit it.
         if origin is None or await policy.match_origin_async(origin):
             return
         await self._report(
-            Answer(refusal="origin", refused_value=origin), endpoint, origin, "GET", False
+            Answer(refusal=REFUSED_ORIGIN, refused_value=origin), endpoint, origin, "GET", False
         )
         abort(400)
 
@@ -473,14 +466,10 @@ class RequestFacts:
 
     @classmethod
     def scan(cls, raw_headers: Iterable[tuple[bytes, bytes]]) -> RequestFacts:
-        origin = method = names = None
+        method = names = None
         private_network = False
         for name, value in raw_headers:
-            if name == b"origin":
-                # Several Origin headers join into a value that is no serialized origin.
-                text = value.decode("latin-1")
-                origin = text if origin is None else f"{origin}, {text}"
-            elif name[:15] == b"access-control-":
+            if name[:15] == b"access-control-":
                 if name == b"access-control-request-method":
                     text = value.decode("latin-1").strip()
                     method = text if method is None else f"{method}, {text}"
@@ -489,7 +478,7 @@ class RequestFacts:
                     names = text if names is None else f"{names},{text}"
                 elif name == b"access-control-request-private-network":
                     private_network = value.strip().lower() == b"true"
-        return cls(origin, method, names, private_network)
+        return cls(origin_header(raw_headers), method, names, private_network)
 
     def is_preflight(self, method: str) -> bool:
         # F#http-requests: OPTIONS + Origin + a non-empty Access-Control-Request-Method.
@@ -564,14 +553,29 @@ class _RoutingFacts:
 
 
 class _PreflightFastPath:
-    """Answers preflights to CORS-enabled endpoints before Quart builds a request."""
+    """Answers preflights to CORS-enabled endpoints before Quart builds a request.
+
+    It also compiles the app's policies on the first HTTP request when no lifespan did, so that
+    a configuration error is one logged error and a 500, not a failure inside Quart's hooks.
+    """
 
     def __init__(self, asgi_app: ASGIApp, state: _AppCORS) -> None:
         self.asgi_app = asgi_app
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "OPTIONS":
+        if scope["type"] != "http":
+            await self.asgi_app(scope, receive, send)
+            return
+        state = self.state
+        if not state.compiled:
+            try:
+                state.compile_all()
+            except CORSConfigError:
+                logger.exception("CORS configuration error; answering with 500")
+                await _send_plain(send, 500, b"Internal Server Error")
+                return
+        if scope["method"] != "OPTIONS":
             await self.asgi_app(scope, receive, send)
             return
         raw_headers = scope["headers"]
@@ -579,14 +583,8 @@ class _PreflightFastPath:
         if not facts.is_preflight("OPTIONS"):
             await self.asgi_app(scope, receive, send)
             return
-        state = self.state
-        try:
-            endpoint = self._match(scope, raw_headers)
-            policy = None if endpoint is None else state.policy_for(endpoint)
-        except CORSConfigError:
-            logger.exception("CORS configuration error; answering the preflight with 500")
-            await _send_plain(send, 500, b"Internal Server Error")
-            return
+        endpoint = self._match(scope, raw_headers)
+        policy = None if endpoint is None else state.policy_for(endpoint)
         if policy is None or getattr(
             state.app.view_functions.get(endpoint or ""), _OWN_OPTIONS, False
         ):

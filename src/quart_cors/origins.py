@@ -9,9 +9,10 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from inspect import isawaitable
+from types import MappingProxyType
 from typing import TypeAlias
 
 from . import errors
@@ -34,7 +35,7 @@ KNOWN_SCHEMES = frozenset(
         "tauri",
     }
 )
-DEFAULT_PORTS = {"http": "80", "https": "443"}
+DEFAULT_PORTS: Mapping[str, str] = MappingProxyType({"http": "80", "https": "443"})
 MAX_ORIGIN_LENGTH = 2048
 
 # F#origin-header: scheme "://" host [":" port], lowercase, as browsers serialize it.
@@ -138,22 +139,21 @@ class OriginMatcher:
 
 @dataclass
 class _Tables:
+    """The matcher's tables while they are filled, one configured item at a time."""
+
     any_origin: bool = False
     allow_null: bool = False
-
-    def __post_init__(self) -> None:
-        self.exact: set[str] = set()
-        self.any_port: set[str] = set()
-        self.wildcards: set[str] = set()
-        self.regexes: list[re.Pattern[str]] = []
-        self.predicates: list[OriginPredicate] = []
-        self.broad: list[str] = []
+    exact: set[str] = field(default_factory=set)
+    any_port: set[str] = field(default_factory=set)
+    wildcards: set[str] = field(default_factory=set)
+    regexes: list[re.Pattern[str]] = field(default_factory=list)
+    predicates: list[OriginPredicate] = field(default_factory=list)
+    broad: list[str] = field(default_factory=list)
 
 
-def compile_origins(
-    value: object, setting: str = "allow_origin"
-) -> tuple[OriginMatcher, list[ConfigProblem]]:
+def compile_origins(value: object) -> tuple[OriginMatcher, list[ConfigProblem]]:
     """Validate and normalize ``allow_origin`` into a matcher, with every problem found."""
+    setting = "allow_origin"
     problems: list[ConfigProblem] = []
     tables = _Tables()
     for item in _origin_items(value, setting, problems):

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Final, NamedTuple
 
 from . import errors
@@ -46,16 +47,18 @@ _VARY_PREFLIGHT: Final = (
 )
 _VARY_PREFLIGHT_PNA: Final = (*_VARY_PREFLIGHT, "Access-Control-Request-Private-Network")
 
-DEFAULTS: Final[Mapping[str, object]] = {
-    "allow_origin": ("*",),
-    "allow_credentials": False,
-    "allow_methods": ("GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"),
-    "allow_headers": ("*",),
-    "expose_headers": (),
-    "max_age": None,
-    "send_origin_wildcard": True,
-    "allow_private_network": False,
-}
+DEFAULTS: Final[Mapping[str, object]] = MappingProxyType(
+    {
+        "allow_origin": ("*",),
+        "allow_credentials": False,
+        "allow_methods": ("GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"),
+        "allow_headers": ("*",),
+        "expose_headers": (),
+        "max_age": None,
+        "send_origin_wildcard": True,
+        "allow_private_network": False,
+    }
+)
 FIELDS: Final = tuple(DEFAULTS)
 
 
@@ -94,10 +97,6 @@ class Policy:
     def needs_response_header_names(self) -> bool:
         """True when the exposed headers depend on the response (``*`` with credentials)."""
         return self._derived.expose_from_response
-
-    def match_origin(self, origin: str) -> bool | None:
-        """Whether a request Origin is allowed; None when only the async callables can tell."""
-        return self.origins.match(origin)
 
     async def match_origin_async(self, origin: str) -> bool:
         """The full origin check, asking the callables when the tables cannot tell."""

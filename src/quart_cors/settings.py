@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from types import MappingProxyType
 
 from .errors import ConfigProblem, CORSConfigError
 from .origins import compile_origins
 from .policy import DEFAULTS, FIELDS, Policy, build_policy, credential_problems, normalize
 
-CONFIG_KEYS: Mapping[str, str] = {name: f"QUART_CORS_{name.upper()}" for name in FIELDS}
+CONFIG_KEYS: Mapping[str, str] = MappingProxyType(
+    {name: f"QUART_CORS_{name.upper()}" for name in FIELDS}
+)
 
 # The explicitly given settings of one level (a route, a blueprint, the app): name -> value.
 Layer = Mapping[str, object]

@@ -38,6 +38,7 @@ __all__ = [
     "Block",
     "Browser",
     "FetchResult",
+    "FetchWarning",
     "HTTPRequest",
     "HTTPResponse",
     "HTTPXTransport",
@@ -45,7 +46,6 @@ __all__ = [
     "QuartTransport",
     "Transport",
     "TransportError",
-    "Warning",
     "WebSocketResult",
     "address_space",
     "checked_method",
@@ -190,7 +190,7 @@ class Block:
 
 
 @dataclass(frozen=True)
-class Warning:
+class FetchWarning:
     """Something the browser lets through but reports in the console (or a simulator note)."""
 
     code: str
@@ -218,7 +218,7 @@ class FetchResult:
     readable_headers: Mapping[str, str]
     preflight_from_cache: bool = False
     redirects: tuple[HTTPResponse, ...] = ()
-    warnings: tuple[Warning, ...] = ()
+    warnings: tuple[FetchWarning, ...] = ()
 
     @property
     def status(self) -> int | None:
@@ -594,7 +594,7 @@ def preflight_check(
     credentials: Credentials,
     use_cors_preflight: bool = False,
     strict: bool = False,
-) -> tuple[Block | None, tuple[Warning, ...]]:
+) -> tuple[Block | None, tuple[FetchWarning, ...]]:
     """F#cors-preflight-fetch: CORS check, ok status, then ACAM and ACAH against the request.
 
     With ``strict`` the Fetch Standard decides where Chromium differs (``*`` covering
@@ -622,7 +622,7 @@ def preflight_check(
             (),
         )
     include = credentials == "include"
-    warnings: list[Warning] = []
+    warnings: list[FetchWarning] = []
     acam_value = response.get("access-control-allow-methods")
     methods = parse_token_list(acam_value)
     if methods is None:
@@ -654,7 +654,7 @@ def preflight_check(
         # Chromium still uppercases the request method before comparing (crbug 1228178).
         method_ok = True
         warnings.append(
-            Warning(
+            FetchWarning(
                 "method_matched_uppercase",
                 f"{method!r} matched only after uppercasing (Chromium's legacy rule; the Fetch "
                 f"Standard compares case-sensitively): list {method!r} in allow_methods",
@@ -688,7 +688,7 @@ def preflight_check(
             continue
         if wildcard and name == "authorization" and not strict:
             warnings.append(
-                Warning(
+                FetchWarning(
                     "authorization_covered_by_wildcard",
                     "Access-Control-Allow-Headers '*' does not cover 'authorization' by the "
                     "Fetch Standard; Chromium still allows it with a deprecation warning "
@@ -1018,7 +1018,7 @@ class _Trace:
     response: HTTPResponse | None = None
     preflight_from_cache: bool = False
     redirects: list[HTTPResponse] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[FetchWarning] = field(default_factory=list)
     readable_headers: dict[str, str] = field(default_factory=dict)
 
     def result(self, block: Block | None, explanation: str = "") -> FetchResult:
@@ -1179,7 +1179,7 @@ class Browser:
         for name, value in _header_list(headers):
             if forbidden_request_header(name, value):
                 trace.warnings.append(
-                    Warning(
+                    FetchWarning(
                         "forbidden_header_dropped",
                         f"scripts cannot set {name!r}; fetch() drops it without an error",
                     )

@@ -214,7 +214,7 @@ async def test_websocket_to_an_unknown_path_under_cors() -> None:
         ("https://*.*.example.com", "E016"),
     ],
 )
-def test_more_configured_origin_problems(item: object, code: str) -> None:
+def test_more_configured_origin_problems(item: Any, code: str) -> None:
     with pytest.raises(CORSConfigError) as caught:
         cors(Quart(__name__), allow_origin=[item])
     assert caught.value.codes == (code,)

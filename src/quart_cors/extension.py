@@ -8,10 +8,12 @@ path only scans the raw ASGI headers and looks the policy up.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import timedelta
 from functools import partial, wraps
 from inspect import iscoroutinefunction
-from typing import Any, TypeVar, cast
+from typing import Any, ParamSpec, TypeAlias, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 from quart import Blueprint, Quart, Response, abort, after_this_request, current_app
@@ -38,6 +40,13 @@ _OWN_OPTIONS = "_quart_cors_answers_options"
 
 AppOrBlueprint = TypeVar("AppOrBlueprint", bound=Quart | Blueprint)
 View = TypeVar("View", bound=Callable[..., Any])
+P = ParamSpec("P")
+RouteView: TypeAlias = Callable[P, ResponseReturnValue | Awaitable[ResponseReturnValue]]
+# What a setting accepts; the values themselves are checked when the policy compiles.
+OriginItem: TypeAlias = str | re.Pattern[str] | Callable[[str], bool | Awaitable[bool]]
+OriginSetting: TypeAlias = OriginItem | Iterable[OriginItem]
+NamesSetting: TypeAlias = str | Iterable[str]
+MaxAgeSetting: TypeAlias = int | float | str | timedelta
 # The ASGI callables are typed loosely: Quart's TypedDict unions add nothing on this path.
 Scope = Any
 Receive = Callable[[], Awaitable[Any]]
@@ -51,12 +60,12 @@ _LOG_LIMIT = 200
 def cors(
     app_or_blueprint: AppOrBlueprint,
     *,
-    allow_origin: Any = None,
+    allow_origin: OriginSetting | None = None,
     allow_credentials: bool | None = None,
-    allow_methods: Any = None,
-    allow_headers: Any = None,
-    expose_headers: Any = None,
-    max_age: Any = None,
+    allow_methods: NamesSetting | None = None,
+    allow_headers: NamesSetting | None = None,
+    expose_headers: NamesSetting | None = None,
+    max_age: MaxAgeSetting | None = None,
     send_origin_wildcard: bool | None = None,
     allow_private_network: bool | None = None,
 ) -> AppOrBlueprint:
@@ -94,16 +103,16 @@ def cors(
 
 def route_cors(
     *,
-    allow_origin: Any = None,
+    allow_origin: OriginSetting | None = None,
     allow_credentials: bool | None = None,
-    allow_methods: Any = None,
-    allow_headers: Any = None,
-    expose_headers: Any = None,
-    max_age: Any = None,
+    allow_methods: NamesSetting | None = None,
+    allow_headers: NamesSetting | None = None,
+    expose_headers: NamesSetting | None = None,
+    max_age: MaxAgeSetting | None = None,
     send_origin_wildcard: bool | None = None,
     allow_private_network: bool | None = None,
     provide_automatic_options: bool = True,
-) -> Callable[[View], View]:
+) -> Callable[[RouteView[P]], Callable[P, Awaitable[ResponseTypes]]]:
     """Enable CORS for one view; place it below ``@app.route``. Its settings win over all."""
     layer = explicit_layer(
         "route_cors()",
@@ -117,19 +126,19 @@ def route_cors(
         allow_private_network=allow_private_network,
     )
 
-    def decorator(view: View) -> View:
+    def decorator(view: RouteView[P]) -> Callable[P, Awaitable[ResponseTypes]]:
         view_is_async = iscoroutinefunction(view)
 
         async def call_view(app: Quart, method: str, args: Any, kwargs: Any) -> Any:
             if provide_automatic_options and method == "OPTIONS":
                 # Quart's automatic answer is switched off so that OPTIONS reaches this wrapper.
                 return await app.make_default_options_response()
-            if view_is_async:
-                return await view(*args, **kwargs)
+            if view_is_async:  # skips ensure_async's check on every call
+                return await cast(Awaitable[ResponseReturnValue], view(*args, **kwargs))
             return await app.ensure_async(view)(*args, **kwargs)
 
         @wraps(view)
-        async def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseTypes:
             app: Quart = _current(current_app)
             request_ = _current(request)
             state = _AppCORS.of(app)
@@ -160,13 +169,13 @@ def route_cors(
             wrapper.required_methods = required | {"OPTIONS"}  # type: ignore[attr-defined]
         else:
             setattr(wrapper, _OWN_OPTIONS, True)
-        return cast(View, wrapper)
+        return wrapper
 
     return decorator
 
 
 def websocket_cors(
-    *, allow_origin: Any = None, send_origin_wildcard: bool | None = None
+    *, allow_origin: OriginSetting | None = None, send_origin_wildcard: bool | None = None
 ) -> Callable[[View], View]:
     """Check the Origin of a websocket handshake; place it below ``@app.websocket``."""
     layer = explicit_layer(

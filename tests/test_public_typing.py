@@ -1,0 +1,72 @@
+"""The public API as users write it: mypy --strict checks this file, pytest runs it."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from quart import Blueprint, Quart, websocket
+
+from quart_cors import ConfigProblem, CORSConfigError, cors, cors_exempt, route_cors, websocket_cors
+
+
+async def tenant_allowed(origin: str) -> bool:
+    return origin.endswith(".tenant.example")
+
+
+def typed_app() -> Quart:
+    app = Quart(__name__)
+    app = cors(
+        app,
+        allow_origin=["https://app.example.com", "https://*.example.org", tenant_allowed],
+        allow_credentials=True,
+        allow_headers=["content-type", "x-token"],
+        expose_headers="X-Request-Id",
+        max_age=timedelta(minutes=10),
+    )
+    admin = cors(Blueprint("admin", __name__), allow_origin=re.compile(r"https://admin\d\.example"))
+
+    @admin.route("/users")
+    async def users() -> dict[str, list[str]]:
+        return {"users": []}
+
+    @app.route("/items/<int:item_id>", methods=["GET", "PUT"])
+    @route_cors(allow_methods=["GET", "PUT"], max_age=600)
+    async def item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    @app.route("/health")
+    @cors_exempt
+    async def health() -> str:
+        return "ok"
+
+    @app.websocket("/ws")
+    @websocket_cors(allow_origin=lambda origin: origin == "https://app.example.com")
+    async def ws() -> None:
+        await websocket.accept()
+
+    app.register_blueprint(admin)
+    return app
+
+
+async def test_the_typed_app_answers() -> None:
+    client = typed_app().test_client()
+    response = await client.get("/items/3", headers={"Origin": "https://a.tenant.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "https://a.tenant.example"
+    assert response.headers["Access-Control-Expose-Headers"] == "X-Request-Id"
+    answered = await client.options(
+        "/items/3",
+        headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "PUT"},
+    )
+    assert answered.headers["Access-Control-Max-Age"] == "600"
+    assert answered.headers["Access-Control-Allow-Methods"] == "GET, PUT"
+
+
+def test_config_errors_are_typed() -> None:
+    try:
+        cors(Quart(__name__), allow_origin="*", allow_credentials=True)
+    except CORSConfigError as error:
+        problems: tuple[ConfigProblem, ...] = error.problems
+        assert [problem.code for problem in problems] == ["E001"]
+    else:
+        raise AssertionError("credentials with '*' must be refused")

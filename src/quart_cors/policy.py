@@ -284,14 +284,28 @@ def _exposable(names: Iterable[str]) -> str:
 # --- building a policy from plain values -------------------------------------------------
 
 
+def check_settings(
+    values: Mapping[str, object],
+) -> tuple[dict[str, object], OriginMatcher, list[ConfigProblem]]:
+    """Validate and normalize the settings given (all fields, or those one layer sets)."""
+    problems: list[ConfigProblem] = []
+    normalized = {
+        name: normalize(name, value, problems)
+        for name, value in values.items()
+        if name != "allow_origin"
+    }
+    origins = OriginMatcher()
+    if "allow_origin" in values:
+        origins, origin_problems = compile_origins(values["allow_origin"])
+        problems.extend(origin_problems)
+        if normalized.get("allow_credentials") is True:
+            problems.extend(credential_problems(origins))
+    return normalized, origins, problems
+
+
 def build_policy(values: Mapping[str, object]) -> tuple[Policy | None, list[ConfigProblem]]:
     """Validate resolved settings (one value per field) into a policy, with every problem."""
-    problems: list[ConfigProblem] = []
-    normalized = {name: normalize(name, values[name], problems) for name in FIELDS}
-    origins, origin_problems = compile_origins(values["allow_origin"])
-    problems.extend(origin_problems)
-    if normalized["allow_credentials"] is True:
-        problems.extend(credential_problems(origins))
+    normalized, origins, problems = check_settings({name: values[name] for name in FIELDS})
     if problems:
         return None, problems
     policy = Policy(
@@ -355,9 +369,7 @@ def normalize(name: str, value: object, problems: list[ConfigProblem]) -> object
         return _normalize_header_names(name, _items(name, value, problems), problems)
     if name == "max_age":
         return _normalize_max_age(value, problems)
-    if name == "allow_origin":
-        return value  # compiled by origins.compile_origins
-    raise KeyError(name)
+    raise KeyError(name)  # allow_origin is compiled by origins.compile_origins
 
 
 def _items(name: str, value: object, problems: list[ConfigProblem]) -> list[str]:

@@ -7,9 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 
-from .errors import ConfigProblem, CORSConfigError
-from .origins import compile_origins
-from .policy import DEFAULTS, FIELDS, Policy, build_policy, credential_problems, normalize
+from .errors import CORSConfigError
+from .policy import DEFAULTS, FIELDS, Policy, build_policy, check_settings
 
 CONFIG_KEYS: Mapping[str, str] = MappingProxyType(
     {name: f"QUART_CORS_{name.upper()}" for name in FIELDS}
@@ -26,15 +25,7 @@ def explicit_layer(where: str, **arguments: object) -> Layer:
     cors() / route_cors() line; the rest waits until the inherited values are known.
     """
     layer = {name: materialize(value) for name, value in arguments.items() if value is not None}
-    problems: list[ConfigProblem] = []
-    for name, value in layer.items():
-        if name == "allow_origin":
-            origins, origin_problems = compile_origins(value)
-            problems.extend(origin_problems)
-            if layer.get("allow_credentials") is True:
-                problems.extend(credential_problems(origins))
-        else:
-            normalize(name, value, problems)
+    _, _, problems = check_settings(layer)
     if problems:
         raise CORSConfigError(problems, where)
     return layer

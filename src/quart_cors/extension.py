@@ -393,6 +393,7 @@ class _AppCORS:
     async def after_request(self, response: ResponseTypes) -> ResponseTypes:
         """Add the CORS headers to every response of a CORS-enabled endpoint, errors included."""
         request_ = _current(request)
+        # endpoint_of() and policy_for() inlined for their common case: this runs per response.
         rule = request_.url_rule
         endpoint = rule.endpoint if rule is not None else self.endpoint_of(request_)
         found = self.policies.get(endpoint, _NOT_COMPILED)

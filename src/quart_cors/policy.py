@@ -88,10 +88,10 @@ class Policy:
     max_age: int | None
     send_origin_wildcard: bool
     allow_private_network: bool
-    _derived: _Derived = field(init=False, repr=False, compare=False)
+    _derived: _Precomputed = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_derived", _Derived.of(self))
+        object.__setattr__(self, "_derived", _Precomputed.of(self))
 
     @property
     def needs_response_header_names(self) -> bool:
@@ -210,7 +210,7 @@ class Policy:
 
 
 @dataclass(frozen=True)
-class _Derived:
+class _Precomputed:
     """Header values computed once per policy so a request only looks things up."""
 
     any_method: bool
@@ -229,7 +229,7 @@ class _Derived:
     exact_answers: Mapping[str, Answer]
 
     @classmethod
-    def of(cls, policy: Policy) -> _Derived:
+    def of(cls, policy: Policy) -> _Precomputed:
         credentials = ((ALLOW_CREDENTIALS, "true"),) if policy.allow_credentials else ()
         expose_all = "*" in policy.expose_headers
         expose_from_response = expose_all and policy.allow_credentials

@@ -154,13 +154,20 @@ def route_cors(
                 if preflight is not None:
                     return preflight
             try:
-                result = await call_view(app, request_.method, args, kwargs)
+                if view_is_async and request_.method != "OPTIONS":  # the common case, inlined
+                    result = await cast(Awaitable[ResponseReturnValue], view(*args, **kwargs))
+                else:
+                    result = await call_view(app, request_.method, args, kwargs)
             except Exception:
                 # Quart turns it into an error response: the callback puts the headers on it.
                 after_this_request(partial(state.add_headers, policy, endpoint, request_))
                 raise
             response = await app.make_response(result)
-            return await state.add_headers(policy, endpoint, request_, response)
+            answer = static_answer(policy, request_)
+            if answer is None:
+                return await state.add_headers(policy, endpoint, request_, response)
+            apply_answer(response.headers, answer)
+            return response
 
         setattr(wrapper, _ROUTE_LAYER, layer)
         if provide_automatic_options:
@@ -400,23 +407,22 @@ class _AppCORS:
         policy = self.policy_for(endpoint) if found is _NOT_COMPILED else cast(Policy, found)
         if policy is None:
             return response
-        return await self.add_headers(policy, endpoint, request_, response)
+        answer = static_answer(policy, request_)
+        if answer is None:
+            return await self.add_headers(policy, endpoint, request_, response)
+        apply_answer(response.headers, answer)
+        return response
 
     async def add_headers(
         self, policy: Policy, endpoint: str | None, request_: Any, response: ResponseTypes
     ) -> ResponseTypes:
         """Add the CORS headers of one request to its response (also an error response)."""
-        raw_headers = request_.scope["headers"]
-        method = request_.method
-        answer = None
-        if method != "OPTIONS":  # the common case: one scan, one lookup, nothing awaited
-            origin = origin_header(raw_headers)
-            answer = policy.answer_actual_request(origin)
-            if answer is not None and answer.refusal is not None and _reporting():
-                await self._report(answer, endpoint, origin, method, False)
+        answer = static_answer(policy, request_)
         if answer is None:
-            facts = RequestFacts.scan(raw_headers)
-            answer = await self.answer(policy, endpoint, facts, method, response.headers.keys())
+            facts = RequestFacts.scan(request_.scope["headers"])
+            answer = await self.answer(
+                policy, endpoint, facts, request_.method, response.headers.keys()
+            )
         apply_answer(response.headers, answer)
         return response
 
@@ -493,6 +499,20 @@ class RequestFacts:
     def is_preflight(self, method: str) -> bool:
         # F#http-requests: OPTIONS + Origin + a non-empty Access-Control-Request-Method.
         return method == "OPTIONS" and bool(self.request_method) and self.origin is not None
+
+
+def static_answer(policy: Policy, request_: Any) -> Answer | None:
+    """The answer to an actual request when nothing needs awaiting: one scan, one lookup.
+
+    None for preflights, for origins only callables can judge, and for refusals that someone
+    observes (DEBUG logging or a cors_rejected receiver); Quart-side code then awaits answer().
+    """
+    if request_.method == "OPTIONS":
+        return None
+    answer = policy.answer_actual_request(origin_header(request_.scope["headers"]))
+    if answer is None or (answer.refusal is not None and _reporting()):
+        return None
+    return answer
 
 
 def origin_header(raw_headers: Iterable[tuple[bytes, bytes]]) -> str | None:

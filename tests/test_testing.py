@@ -782,6 +782,27 @@ async def test_wildcard_entry_does_not_serve_credentialed_requests() -> None:
     assert result.blocked_by == "method_not_allowed"
 
 
+async def test_failed_cors_check_keeps_the_cache_entry() -> None:
+    # Fetch clears the URL's entries when the actual response fails the CORS check; Chromium
+    # 156 keeps them (tests/browser/test_preflight.py), and so does the simulator.
+    script = Script(
+        preflight={**ALLOW_PUT, "Access-Control-Max-Age": "600"},
+        response={"Access-Control-Allow-Origin": ORIGIN},
+    )
+    browser = make_browser(script)
+    assert (await browser.fetch("/r", method="PUT")).preflighted
+    del script.response["Access-Control-Allow-Origin"]
+    failed = await browser.fetch("/r", method="PUT")
+    assert failed.blocked_by == "missing_allow_origin"
+    assert failed.preflight_from_cache
+    assert (ORIGIN, "http://localhost/r") in browser.preflight_cache
+    script.response["Access-Control-Allow-Origin"] = ORIGIN
+    third = await browser.fetch("/r", method="PUT")
+    assert third.ok
+    assert third.preflight_from_cache
+    assert script.preflights == 1
+
+
 # --------------------------------------------------------------------------------------------
 # Cookies, same-origin requests and redirects
 

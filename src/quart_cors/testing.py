@@ -1241,6 +1241,14 @@ class Browser:
                         f"pass the CORS check itself, but {block.explanation}",
                     )
                 if block is not None:
+                    # The Fetch Standard clears the (origin, URL) preflight cache entries here
+                    # (F#main-fetch, "clear cache entries"); Chromium does not, and neither
+                    # does the simulator: after a cached preflight and a PUT whose answer
+                    # lacked ACAO, Chromium 156 sent the next PUT to that URL with no new
+                    # OPTIONS (tests/browser/test_preflight.py,
+                    # test_failed_cors_check_keeps_the_cached_preflight; Chromium's network
+                    # team: "I don't see a path in Chrome to clear the entries on network
+                    # errors", https://github.com/whatwg/fetch/pull/1101).
                     return trace.result(block)
             location = response.get("location")
             if response.status not in _REDIRECT_STATUSES or location is None:

@@ -3,7 +3,7 @@
 | app      | CORS set-up                                                               |
 |----------|---------------------------------------------------------------------------|
 | `api`    | app `cors()` for the page origin, no credentials, a blueprint `cors()`,   |
-|          | `route_cors` overrides, `cors_exempt`, a WebSocket                        |
+|          | `route_cors` overrides, `cors_exempt`, a WebSocket, a switchable ACAO     |
 | `creds`  | app `cors()` with credentials, `allow_headers="*"`, `expose_headers="*"`  |
 | `routes` | no `cors()` at all: `route_cors` and `websocket_cors` only                |
 | `wild`   | app `cors()` with a wildcard subdomain pattern, plus `:*` and regex routes |
@@ -18,6 +18,9 @@ from quart import Blueprint, Quart, Response, abort, redirect, request, websocke
 from quart.typing import ResponseReturnValue
 
 from quart_cors import cors, cors_exempt, route_cors, websocket_cors
+
+# The api app's config key: when true, the actual PUT responses of /flaky lack ACAO.
+BREAK_FLAKY = "TEST_BREAK_FLAKY_CORS"
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,24 @@ def make_api(origins: Origins) -> Quart:
     @route_cors(max_age=600)
     async def cached() -> Response:
         return _hello("cached")
+
+    @app.route("/flaky", methods=["PUT"])
+    @route_cors(max_age=600)
+    async def flaky() -> Response:
+        return _hello("flaky")
+
+    @app.after_request
+    async def break_flaky(response: Response) -> Response:
+        """While a test sets app.config[BREAK_FLAKY], the PUT to /flaky loses its ACAO, so
+        the actual response fails the CORS check while the preflight (OPTIONS, cacheable for
+        600 s) still passes. Registered before cors(), so Quart calls it after cors()'s hook.
+        The toggle is server state, not a query parameter: the preflight cache is keyed by
+        the URL, query string included."""
+        if app.config[BREAK_FLAKY] and request.path == "/flaky" and request.method == "PUT":
+            del response.headers["Access-Control-Allow-Origin"]
+        return response
+
+    app.config[BREAK_FLAKY] = False
 
     @app.route("/uncached", methods=["PUT"])
     @route_cors(max_age=0)

@@ -7,8 +7,10 @@ so its `route_cors` view wrapper answers them. Both must behave the same in the 
 from __future__ import annotations
 
 import pytest
+from quart import Quart
 
-from .support import OpenPage, Servers, js_fetch
+from .apps import BREAK_FLAKY
+from .support import OpenPage, Seen, Servers, js_fetch
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -159,4 +161,39 @@ async def test_max_age_zero_preflights_every_time(open_page: OpenPage, servers: 
         seen.assert_readable(200)
     recorder = servers.recorders["api"]
     assert len(recorder.preflights(target)) == 3
+    assert len(recorder.actual(target, "PUT")) == 3
+
+
+async def test_failed_cors_check_keeps_the_cached_preflight(
+    open_page: OpenPage, servers: Servers
+) -> None:
+    """A cached preflight (max_age=600), then an actual response that fails the CORS check
+    (no ACAO). The Fetch Standard clears the cache entries for the URL after such a failure
+    (CORS-NOTES section 4, "clear cache entries"); Chromium 156 does not: the third PUT, with
+    ACAO back, still goes out without a new preflight. The simulator does the same."""
+    page = await open_page(servers.origins.page)
+    target = "/flaky?t=failed-cors-check"
+    url = servers.url("api", target)
+    recorder = servers.recorders["api"]
+    app = recorder.app
+    assert isinstance(app, Quart)
+
+    async def put() -> Seen:
+        return await js_fetch(page, url, method="PUT", headers={"X-Custom": "1"}, body="x")
+
+    (await put()).assert_readable(200)
+    assert len(recorder.preflights(target)) == 1
+    app.config[BREAK_FLAKY] = True
+    try:
+        (await put()).assert_blocked()
+    finally:
+        app.config[BREAK_FLAKY] = False
+    # The cached preflight covered the second PUT, whose answer had no ACAO.
+    assert len(recorder.preflights(target)) == 1
+    first, second = recorder.actual(target, "PUT")
+    assert first.response_headers["access-control-allow-origin"] == servers.origins.page
+    assert "access-control-allow-origin" not in second.response_headers
+    # The failure did not clear the entry: no new preflight for the third PUT.
+    (await put()).assert_readable(200)
+    assert len(recorder.preflights(target)) == 1
     assert len(recorder.actual(target, "PUT")) == 3

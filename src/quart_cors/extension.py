@@ -165,7 +165,7 @@ def route_cors(
             response = await app.make_response(result)
             answer = static_answer(policy, request_)
             if answer is None:
-                return await state.add_headers(policy, endpoint, request_, response)
+                answer = await state.awaited_answer(policy, endpoint, request_, response)
             apply_answer(response.headers, answer)
             return response
 
@@ -283,11 +283,10 @@ class _AppCORS:
             view = self.app.view_functions.get(endpoint)
             if getattr(view, _EXEMPT, False):
                 return None
-            for attribute in (_ROUTE_LAYER, _WEBSOCKET_LAYER):
-                route_layer = getattr(view, attribute, None)
-                if route_layer is not None:
-                    layers.append(route_layer)
-            if getattr(view, _WEBSOCKET_LAYER, None) is not None:
+            route_layer = getattr(view, _ROUTE_LAYER, None)
+            websocket_layer = getattr(view, _WEBSOCKET_LAYER, None)
+            layers.extend(layer for layer in (route_layer, websocket_layer) if layer is not None)
+            if websocket_layer is not None:
                 # A websocket handshake only checks the origin; credentials do not apply.
                 overrides["allow_credentials"] = False
             blueprint = endpoint.rpartition(".")[0]
@@ -409,7 +408,7 @@ class _AppCORS:
             return response
         answer = static_answer(policy, request_)
         if answer is None:
-            return await self.add_headers(policy, endpoint, request_, response)
+            answer = await self.awaited_answer(policy, endpoint, request_, response)
         apply_answer(response.headers, answer)
         return response
 
@@ -417,14 +416,20 @@ class _AppCORS:
         self, policy: Policy, endpoint: str | None, request_: Any, response: ResponseTypes
     ) -> ResponseTypes:
         """Add the CORS headers of one request to its response (also an error response)."""
+        # Callers on the hot path inline these lines: a coroutine per response costs more than
+        # the rest of the common case.
         answer = static_answer(policy, request_)
         if answer is None:
-            facts = RequestFacts.scan(request_.scope["headers"])
-            answer = await self.answer(
-                policy, endpoint, facts, request_.method, response.headers.keys()
-            )
+            answer = await self.awaited_answer(policy, endpoint, request_, response)
         apply_answer(response.headers, answer)
         return response
+
+    async def awaited_answer(
+        self, policy: Policy, endpoint: str | None, request_: Any, response: ResponseTypes
+    ) -> Answer:
+        """The answer when static_answer() has none: preflights, callables, observed refusals."""
+        facts = RequestFacts.scan(request_.scope["headers"])
+        return await self.answer(policy, endpoint, facts, request_.method, response.headers.keys())
 
     async def answer_preflight(
         self, policy: Policy, endpoint: str | None, request_: Any

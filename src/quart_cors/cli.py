@@ -4,8 +4,8 @@
     quart-cors check --app MODULE:APP PATH --origin ORIGIN [...]
 
 Exit status: 0 the browser would allow the request, 1 it would block it, 2 usage error
-(bad arguments, bad URL, an app that cannot be imported), 3 the server could not be reached
-(refused connection, timeout, TLS failure).
+(bad arguments, bad URL, an app that cannot be imported or started, a missing optional
+dependency), 3 the server could not be reached (refused connection, timeout, TLS failure).
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TextIO
 
 from quart import Quart
 
+from .errors import CORSConfigError
 from .testing import (
     Browser,
     FetchResult,
@@ -47,6 +50,10 @@ class UsageError(Exception):
     """A problem with the command line itself (exit status 2)."""
 
 
+# What a user runs to get httpx: 0.9 is not on PyPI yet, so "quart-cors[http]" would fetch 0.8.0.
+HTTPX_INSTALL = "pip install httpx (or, in a clone of quart-cors, pip install '.[http]')"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``quart-cors``."""
     parser = argparse.ArgumentParser(
@@ -63,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
             "the response headers JavaScript could read."
         ),
         epilog=(
-            "exit status: 0 allowed, 1 blocked, 2 usage error, 3 server unreachable. "
+            "exit status: 0 allowed, 1 blocked, 2 usage error (also an app that fails to start, "
+            "or httpx missing for a live URL), 3 server unreachable. "
             "examples: quart-cors check https://api.example.com/items --origin "
             "https://app.example.com --method PUT -H 'Content-Type: application/json'; "
             "quart-cors check --app myapp:app /items --origin https://app.example.com"
@@ -232,8 +240,43 @@ def check_url(url: str, *, websocket: bool) -> None:
         raise UsageError(f"bad URL {url!r}: only {schemes} URLs can be checked")
 
 
-async def run_check(args: argparse.Namespace, out: TextIO) -> int:
-    """Validate the arguments, run the simulation, print it; return the exit status."""
+def require_httpx() -> None:
+    """Refuse early, with the install line, when live URLs cannot be checked."""
+    try:
+        import httpx  # noqa: F401, PLC0415 - the optional `http` extra
+    except ImportError as error:
+        raise UsageError(f"checking a live URL needs httpx: {HTTPX_INSTALL}") from error
+
+
+def _not_a_config_error(record: logging.LogRecord) -> bool:
+    # Quart logs a failed start-up with its traceback; a CORSConfigError is printed instead.
+    return not (record.exc_info and isinstance(record.exc_info[1], CORSConfigError))
+
+
+async def start_app(app: Quart) -> None:
+    """Run the app's start-up (before_serving, while_serving) as a server's lifespan would."""
+    app.logger.addFilter(_not_a_config_error)
+    try:
+        await app.startup()
+    except CORSConfigError:
+        raise  # printed with its problems by main()
+    except Exception as error:
+        raise UsageError(f"--app: the app's start-up failed: {error!r}") from error
+    finally:
+        app.logger.removeFilter(_not_a_config_error)
+
+
+@dataclass(frozen=True)
+class Request:
+    """The fetch() the command line describes, checked before anything is started."""
+
+    origin: str
+    method: str
+    headers: list[tuple[str, str]]
+
+
+def parse_request(args: argparse.Namespace) -> Request:
+    """Refuse an --origin, -H or --method a browser would never send (exit status 2)."""
     origin = args.origin
     if origin != "null":
         try:
@@ -250,18 +293,38 @@ async def run_check(args: argparse.Namespace, out: TextIO) -> int:
         method = checked_method(args.method, args.data)
     except TypeError as error:
         raise UsageError(f"fetch() would throw before sending: {error}") from error
-    target: Quart | Transport
-    if args.app is not None:
-        target = load_app(args.app)
-        if not args.target.startswith("/"):
-            raise UsageError(f"with --app, give a path starting with '/', not {args.target!r}")
-        base_url = None
-        url = args.target
-    else:
-        url = args.target
-        check_url(url, websocket=args.websocket)
-        target = HTTPXTransport(timeout=args.timeout, verify=not args.insecure)
-        base_url = url
+    return Request(origin, method, headers)
+
+
+async def run_check(args: argparse.Namespace, out: TextIO) -> int:
+    """Validate the arguments, then check against the app (started) or the live URL."""
+    request = parse_request(args)
+    if args.app is None:
+        check_url(args.target, websocket=args.websocket)
+        require_httpx()
+        transport = HTTPXTransport(timeout=args.timeout, verify=not args.insecure)
+        return await simulate(args, request, transport, out, base_url=args.target)
+    app = load_app(args.app)
+    if not args.target.startswith("/"):
+        raise UsageError(f"with --app, give a path starting with '/', not {args.target!r}")
+    await start_app(app)
+    try:
+        return await simulate(args, request, app, out, base_url=None)
+    finally:
+        await app.shutdown()
+
+
+async def simulate(
+    args: argparse.Namespace,
+    request: Request,
+    target: Quart | Transport,
+    out: TextIO,
+    *,
+    base_url: str | None,
+) -> int:
+    """Run the simulated fetch (or WebSocket) against ``target``, print it; the exit status."""
+    url = args.target
+    origin, method, headers = request.origin, request.method, request.headers
     try:
         browser = Browser(target, origin, base_url=base_url)
     except ValueError as error:
@@ -300,6 +363,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_check(args, sys.stdout))
     except UsageError as error:
         print(f"quart-cors: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except CORSConfigError as error:
+        # The app would not start under a server either: show the problems, not a verdict.
+        print(f"quart-cors: error: the app failed to start: {error}", file=sys.stderr)
         return EXIT_USAGE
     except TransportError as error:
         print(f"quart-cors: {error}", file=sys.stderr)

@@ -157,7 +157,7 @@ def why_allowed(result: FetchResult, credentials: str) -> str:
     elif result.preflight_from_cache:
         reasons.append("a cached preflight answer covered it")
     allow_origin = _header(result.response, "Access-Control-Allow-Origin")
-    reasons.append(f"the response's Access-Control-Allow-Origin: {allow_origin} is this page")
+    reasons.append(f"the response's Access-Control-Allow-Origin: {allow_origin} names this page")
     if credentials == "include":
         reasons.append("Access-Control-Allow-Credentials: true lets it carry cookies")
     exposed = sorted(name for name in result.readable_headers if name.startswith("x-"))

@@ -1,7 +1,8 @@
 """One entry point for newcomers and CI: `python3 dev.py demo` and `python3 dev.py check`.
 
-Needs nothing but Python 3.10+: it creates `.venv`, installs the project with its
-development tools, and runs them. The install is redone only when pyproject.toml changes.
+Needs nothing but Python 3.10+: it creates `.venv` and installs the project there. `demo`
+installs only what the demo uses (the project, Hypercorn and httpx); `check` and `bench` add
+the development tools. Each install is redone only when pyproject.toml changes.
 """
 
 from __future__ import annotations
@@ -17,13 +18,19 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
-STAMP = VENV / ".quart-cors-installed"
+# The extras of each install; "dev" includes everything "demo" has.
+EXTRAS = {"demo": ("demo",), "dev": ("demo", "dev")}
 
 
-def ensure_environment() -> None:
-    """Create the virtual environment and install the project when needed."""
+def stamp(extra: str) -> Path:
+    """The file that records which pyproject.toml an install was made from."""
+    return VENV / f".quart-cors-installed-{extra}"
+
+
+def ensure_environment(extra: str) -> None:
+    """Create the virtual environment and install the project with ``extra`` when needed."""
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted:
+    if stamp(extra).exists() and stamp(extra).read_text() == wanted:
         return
     if not PYTHON.exists():
         print("dev.py: creating .venv", flush=True)
@@ -34,10 +41,12 @@ def ensure_environment() -> None:
                 f"dev.py: could not create .venv ({error}); on Debian or Ubuntu install "
                 "python3-venv first (apt-get install python3-venv)"
             )
-    print("dev.py: installing quart-cors with its development tools", flush=True)
-    run(str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]")
-    STAMP.write_text(wanted)
+        run(str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    what = "its development tools" if extra == "dev" else "what the demo needs"
+    print(f"dev.py: installing quart-cors with {what}", flush=True)
+    run(str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{','.join(EXTRAS[extra])}]")
+    for covered in EXTRAS[extra]:
+        stamp(covered).write_text(wanted)
 
 
 def run(*command: str) -> None:
@@ -65,8 +74,8 @@ def main(argv: list[str]) -> None:
     if not argv or argv[0] not in {"demo", "check", "bench"}:
         print("usage: python3 dev.py demo | check [pytest args] | bench [args]", file=sys.stderr)
         sys.exit(2)
-    ensure_environment()
     command, rest = argv[0], argv[1:]
+    ensure_environment("demo" if command == "demo" else "dev")
     if command == "check":
         check(rest)
     elif command == "demo":

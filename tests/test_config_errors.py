@@ -1,4 +1,7 @@
-"""DESIGN.md section 4: every CORSConfigError code, all problems at once, raised early."""
+"""Every CORSConfigError code, all problems at once, raised early.
+
+The contract: docs/behaviour.md, section 4 (Configuration errors).
+"""
 
 from __future__ import annotations
 

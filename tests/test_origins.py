@@ -1,4 +1,7 @@
-"""DESIGN.md section 2: origin kinds, config validation, request-origin grammar, matching."""
+"""Origin kinds, config validation, request-origin grammar, matching.
+
+The contract: docs/behaviour.md, section 2 (Origins).
+"""
 
 from __future__ import annotations
 

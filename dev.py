@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -52,7 +53,15 @@ def ensure_environment(extra: str) -> None:
 def run(*command: str) -> None:
     """Run a command from the project root; stop with its status when it fails."""
     print("$", " ".join(command), flush=True)
-    status = subprocess.call(command, cwd=ROOT)  # noqa: S603 (our own fixed commands)
+    with subprocess.Popen(command, cwd=ROOT) as process:  # noqa: S603 (our own fixed commands)
+        # SIGTERM to dev.py is passed on; Ctrl-C reaches the child itself (same process group).
+        previous = signal.signal(signal.SIGTERM, lambda number, _: process.send_signal(number))
+        try:
+            status = process.wait()
+        except KeyboardInterrupt:
+            status = process.wait()  # the child stops on its own; no traceback from dev.py
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     if status:
         sys.exit(status)
 

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -55,3 +61,55 @@ def test_the_demo_extra_is_small() -> None:
     assert found is not None
     names = sorted(item.strip(' "').split("=")[0] for item in found.group(1).split(","))
     assert names == ["httpx", "hypercorn"]
+
+
+# dev.py's run() in a child process, running the demo as `python3 dev.py demo` does.
+RUN_DEMO = (
+    "import sys; sys.path.insert(0, '.'); import dev; dev.run(sys.executable, 'examples/demo.py')"
+)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals and process groups")
+@pytest.mark.parametrize("to_group", [True, False], ids=["ctrl-c to the terminal", "sigterm"])
+def test_dev_py_demo_stops_without_a_traceback(to_group: bool) -> None:
+    # Ctrl-C in a terminal signals the whole process group (dev.py and the demo); a service
+    # manager's SIGTERM reaches dev.py alone, which passes it on.
+    with subprocess.Popen(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", RUN_DEMO],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Serving"):
+                break
+        api_port = int(lines[1].split()[1].rsplit(":", 1)[1])  # line 0 is dev.py's "$ ..."
+        deadline = time.monotonic() + 20
+        while not listening(api_port):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        if to_group:
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGTERM)
+        try:
+            out, err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+        assert process.returncode == 0, err
+        assert "Traceback" not in err
+        assert out.rstrip().endswith("Stopped.")
+        assert not listening(api_port)
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -387,7 +387,9 @@ class _AppCORS:
         else:
             answer = policy.actual_request(origin, allowed)
         if answer.refusal is not None:
-            await self._report(answer, endpoint, origin, method, preflight, facts.request_method)
+            await self._report(
+                answer, endpoint, origin, method, preflight, requested_method=facts.request_method
+            )
         return answer
 
     def preflight_target(self, adapter: Any, facts: RequestFacts) -> PreflightTarget | None:
@@ -402,6 +404,7 @@ class _AppCORS:
         origin: str | None,
         method: str,
         preflight: bool,
+        *,
         requested_method: str | None = None,
     ) -> None:
         if not _reporting():
@@ -696,8 +699,10 @@ class _Preflight:
         if answer is None:  # Quart answers, and the response hook adds the headers
             await self.gate.connection_class(self.app, self.scope)(receive, send)
             return
+        # ASGI: header names as lowercase bytes.
         headers = [
-            (name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in answer.headers
         ]
         headers.append((b"vary", ", ".join(answer.vary).encode("latin-1")))
         headers.append((b"content-length", b"0"))

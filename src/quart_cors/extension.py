@@ -276,10 +276,9 @@ class _AppCORS:
             except CORSConfigError as error:
                 for problem in error.problems:
                     problems.setdefault(str(problem), problem)
-        for endpoint, view in self.app.view_functions.items():
-            if getattr(view, _WRAPPED_BY_ROUTE_CORS, False) and not hasattr(view, _ROUTE_LAYER):
-                problem = _misplaced_route_cors(endpoint)
-                problems.setdefault(str(problem), problem)
+        for endpoint in _misplaced_route_cors_endpoints(self.app.view_functions):
+            problem = _misplaced_route_cors(endpoint)
+            problems.setdefault(str(problem), problem)
         if problems:
             raise CORSConfigError(problems.values(), f"app {self.app.name!r}")
         self.policies = policies
@@ -734,6 +733,26 @@ def _options_endpoint(adapter: Any) -> str | None:
     except HTTPException:
         return None
     return cast(str, rule.endpoint)
+
+
+def _misplaced_route_cors_endpoints(views: Mapping[str, Callable[..., Any]]) -> list[str]:
+    """Endpoints whose view route_cors wrapped, while the app registered the unwrapped function.
+
+    A function may also be registered twice on purpose, once plain and once wrapped: it is
+    misplaced only when no registered view is its route_cors wrapper.
+    """
+    wrapped = {
+        id(getattr(view, "__wrapped__", None))
+        for view in views.values()
+        if hasattr(view, _ROUTE_LAYER)
+    }
+    return [
+        endpoint
+        for endpoint, view in views.items()
+        if getattr(view, _WRAPPED_BY_ROUTE_CORS, False)
+        and not hasattr(view, _ROUTE_LAYER)
+        and id(view) not in wrapped
+    ]
 
 
 def _misplaced_route_cors(endpoint: str) -> ConfigProblem:

@@ -19,7 +19,7 @@ from quart import Quart
 from werkzeug.datastructures import Headers
 
 from conftest import ORIGIN, make_app
-from quart_cors import CORSConfigError, cors, route_cors
+from quart_cors import CORSConfigError, cors, errors, route_cors
 from quart_cors.origins import compile_origins, split_origin
 
 ECHO = "echo"
@@ -376,6 +376,8 @@ INVALID_CONFIG_ORIGINS: list[tuple[Any, str]] = [
     ("https://a.com,https://b.com", "E017"),
     ("https://a.com, https://b.com", "E017"),
     ("https://a.com,", "E017"),
+    ("https://a.com https://b.com", "E017"),
+    ("https://a.com\nhttps://b.com", "E017"),
     # hosts browsers read as IPv4 (URL Standard): refused unless written as they are sent
     ("http://127.1", "E018"),
     ("http://1.2.3.04", "E018"),
@@ -425,6 +427,11 @@ def test_misplaced_wildcard_message_suggests_regex() -> None:
     [
         ("https://a.com,https://b.com", "['https://a.com', 'https://b.com']"),
         (" https://a.com , https://b.com:8443 ", "['https://a.com', 'https://b.com:8443']"),
+        ("https://a.com https://b.com", "['https://a.com', 'https://b.com']"),
+        (" https://a.com\n", "'https://a.com'"),
+        ("app.example.com", "'https://app.example.com'"),
+        ("https://app.example.com/", "'https://app.example.com'"),
+        ("https://user@app.example.com", "'https://app.example.com'"),
         ("http://127.1", "'http://127.0.0.1'"),
         ("http://127.1:5000", "'http://127.0.0.1:5000'"),
         ("http://1.2.3.04", "'http://1.2.3.4'"),
@@ -469,6 +476,29 @@ def test_every_ipv4_spelling_suggests_the_dotted_form(address: int, split: int, 
     else:
         assert [problem.code for problem in problems] == ["E018"]
         assert problems[0].message.endswith(f"use 'http://{canonical}'")
+
+
+_CODES = {value for name, value in vars(errors).items() if name.isupper()}
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.text(alphabet=" \t\n,.:/*[]0123456789abcdefx-hpst").map(lambda text: "http://" + text),
+        st.lists(st.text(), max_size=3),
+    )
+)
+def test_any_configured_value_gets_a_problem_or_a_matcher_and_fixes_that_work(
+    value: object,
+) -> None:
+    # Never an exception: every bad value is a ConfigProblem with a known code, and a fix that
+    # names a single origin ("use '...'") is itself accepted.
+    _, problems = compile_origins(value)
+    for problem in problems:
+        assert problem.code in _CODES
+        suggested = re.search(r"use ('[^']*')$", problem.message)
+        if suggested is not None:
+            assert compile_origins(ast.literal_eval(suggested.group(1)))[1] == []
 
 
 def test_path_message_names_the_value() -> None:

@@ -229,15 +229,19 @@ def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
         # The usual environment-variable form: several origins joined into one string.
         parts = [part.strip() for part in item.split(",") if part.strip()]
         return errors.ORIGIN_LIST_IN_STRING, (f"one origin per list item: use the list {parts!r}")
-    if item != item.strip() or any(ch.isspace() or ord(ch) < 0x20 or ch == "\x7f" for ch in item):
-        return errors.ORIGIN_HAS_WHITESPACE, (
-            f"remove whitespace and control characters: {item.strip()!r}"
-        )
+    if _has_whitespace_or_control(item):
+        words = item.split()
+        if len(words) > 1 and all("://" in word for word in words):
+            return errors.ORIGIN_LIST_IN_STRING, (
+                f"one origin per list item: use the list {words!r}"
+            )
+        # Only surrounding whitespace has an obvious fix; inside a value it is anyone's guess.
+        cleaned = item.strip()
+        fix = "" if _has_whitespace_or_control(cleaned) else _fix(cleaned)
+        return errors.ORIGIN_HAS_WHITESPACE, "remove whitespace and control characters" + fix
     scheme, sep, authority = item.partition("://")
     if not sep:
-        return errors.ORIGIN_MALFORMED, (
-            f"an origin needs a scheme: did you mean 'https://{item}'?"
-        )
+        return errors.ORIGIN_MALFORMED, "an origin needs a scheme" + _fix(f"https://{item}")
     scheme = scheme.lower()
     if "*" in scheme:
         return errors.ORIGIN_MISPLACED_WILDCARD, (
@@ -247,15 +251,14 @@ def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
     if not _SCHEME_RE.fullmatch(scheme):
         return errors.ORIGIN_MALFORMED, "the scheme is not valid"
     if "@" in authority:
-        return errors.ORIGIN_HAS_USERINFO, (
-            f"origins never carry a user name or password: use '{scheme}://"
-            f"{authority.rpartition('@')[2]}'"
+        return errors.ORIGIN_HAS_USERINFO, "origins never carry a user name or password" + (
+            _fix(f"{scheme}://{authority.rpartition('@')[2]}")
         )
     for mark in "/?#":
         if mark in authority:
             bare = authority.split(mark, 1)[0]
             what = "trailing slash" if authority == bare + "/" else "path, query or fragment"
-            return errors.ORIGIN_HAS_PATH, f"an origin has no {what}: use '{scheme}://{bare}'"
+            return errors.ORIGIN_HAS_PATH, f"an origin has no {what}" + _fix(f"{scheme}://{bare}")
     host, port, problem = _split_authority(authority)
     if problem is not None:
         return problem
@@ -295,6 +298,15 @@ def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
     else:
         tables.exact.add(base if port is None else f"{base}:{port}")
     return None
+
+
+def _fix(candidate: str) -> str:
+    """': use <candidate>' when that value would be accepted as it stands, else ''."""
+    return f": use {candidate!r}" if _add_origin_string(candidate, _Tables()) is None else ""
+
+
+def _has_whitespace_or_control(text: str) -> bool:
+    return any(ch.isspace() or ord(ch) < 0x20 or ch == "\x7f" for ch in text)
 
 
 def _split_authority(authority: str) -> tuple[str, str | None, tuple[str, str] | None]:

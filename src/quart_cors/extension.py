@@ -26,6 +26,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.sansio.utils import get_host
 
 from .errors import ConfigProblem, CORSConfigError
+from .origins import canary_matched_by
 from .policy import REFUSED_ORIGIN, Answer, Policy
 from .settings import Layer, compile_policy, explicit_layer, read_config
 from .signals import cors_rejected
@@ -264,6 +265,7 @@ class _AppCORS:
             raise CORSConfigError(problems.values(), f"app {self.app.name!r}")
         self.policies = policies
         self.compiled = True
+        warn_any_origin_regexes(policies.values())
 
     def policy_for(self, endpoint: str | None) -> Policy | None:
         """The policy of an endpoint (None: no CORS there); compiles the app on first use."""
@@ -674,3 +676,18 @@ async def _send_plain(send: Send, status: int, body: bytes) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def warn_any_origin_regexes(policies: Iterable[Policy | None]) -> None:
+    """Log once per regex that matches any site: without credentials it is '*' in disguise."""
+    seen: set[re.Pattern[str]] = set()
+    for policy in policies:
+        for regex in () if policy is None else policy.origins.any_origin_regexes:
+            if regex not in seen:
+                seen.add(regex)
+                logger.warning(
+                    "CORS allow_origin regex %r matches every origin (for example %r); if "
+                    "that is what you mean write '*', otherwise narrow it to your sites",
+                    regex.pattern,
+                    canary_matched_by(regex),
+                )

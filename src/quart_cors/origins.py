@@ -36,6 +36,13 @@ KNOWN_SCHEMES = frozenset(
     }
 )
 DEFAULT_PORTS: Mapping[str, str] = MappingProxyType({"http": "80", "https": "443"})
+# Origins no one controls: the .invalid top-level domain is reserved (RFC 2606, RFC 6761) and
+# can never be registered, so a regex that matches one of these matches any site.
+CANARY_ORIGINS: tuple[str, ...] = (
+    "https://quart-cors-canary.invalid",
+    "http://quart-cors-canary.invalid",
+    "http://quart-cors-canary.invalid:8080",
+)
 MAX_ORIGIN_LENGTH = 2048
 
 # F#origin-header: scheme "://" host [":" port], lowercase, as browsers serialize it.
@@ -77,6 +84,8 @@ class OriginMatcher:
     predicates: tuple[OriginPredicate, ...] = ()
     # Wildcard patterns with fewer than two labels after the "*", refused with credentials.
     broad_patterns: tuple[str, ...] = ()
+    # Regexes that match a canary origin (any site): refused with credentials, else a warning.
+    any_origin_regexes: tuple[re.Pattern[str], ...] = ()
 
     @property
     def exact_only(self) -> bool:
@@ -167,8 +176,16 @@ def compile_origins(value: object) -> tuple[OriginMatcher, list[ConfigProblem]]:
         regexes=tuple(tables.regexes),
         predicates=tuple(tables.predicates),
         broad_patterns=tuple(tables.broad),
+        any_origin_regexes=tuple(
+            regex for regex in tables.regexes if canary_matched_by(regex) is not None
+        ),
     )
     return matcher, problems
+
+
+def canary_matched_by(regex: re.Pattern[str]) -> str | None:
+    """The first canary origin the regex matches whole, or None when it matches none."""
+    return next((canary for canary in CANARY_ORIGINS if regex.fullmatch(canary)), None)
 
 
 def _origin_items(value: object, setting: str, problems: list[ConfigProblem]) -> Iterable[object]:

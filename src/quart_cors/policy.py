@@ -14,7 +14,7 @@ from typing import Final, NamedTuple
 
 from . import errors
 from .errors import ConfigProblem
-from .origins import OriginMatcher, compile_origins
+from .origins import OriginMatcher, canary_matched_by, compile_origins
 
 ALLOW_ORIGIN: Final = "Access-Control-Allow-Origin"
 ALLOW_CREDENTIALS: Final = "Access-Control-Allow-Credentials"
@@ -354,6 +354,18 @@ def credential_problems(origins: OriginMatcher) -> list[ConfigProblem]:
         )
         for pattern in origins.broad_patterns
     )
+    problems.extend(
+        ConfigProblem(
+            errors.CREDENTIALS_WITH_ANY_ORIGIN_REGEX,
+            "allow_origin",
+            regex,
+            f"this regex matches origins no one controls (it matches "
+            f"{canary_matched_by(regex)!r}), so with credentials any site could read your "
+            "users' data; narrow it to the sites you trust, or, to allow every origin on "
+            "purpose, pass a callable that returns True (allow_origin=lambda origin: True)",
+        )
+        for regex in origins.any_origin_regexes
+    )
     return problems
 
 
@@ -431,6 +443,18 @@ def _normalize_header_names(
 ) -> tuple[str, ...]:
     names: dict[str, str] = {}
     for item in _tokens(name, items, errors.HEADER_INVALID, "a header name", problems):
+        if item != "*" and "*" in item:
+            # "*" is a token character, so "X-Company-*" is a valid, literal name no one sends.
+            problems.append(
+                ConfigProblem(
+                    errors.HEADER_NAME_PATTERN,
+                    name,
+                    item,
+                    "header names are literal, not patterns, so this matches nothing; list "
+                    "each name (e.g. 'X-Company-Id'), or use '*' alone for every header",
+                )
+            )
+            continue
         # Request header names compare case-insensitively; exposed names keep their spelling.
         names.setdefault(item.lower(), item.lower() if name == "allow_headers" else item)
     return tuple(names.values())

@@ -70,6 +70,7 @@ def test_layers_import_down_only_and_no_quart(module: str, allowed_internal: set
         ("errors", set()),
         ("signals", set()),
         ("extension", {".errors", ".origins", ".policy", ".settings", ".signals", "."}),
+        ("describe", {".extension", ".policy", ".settings"}),
     ],
 )
 def test_integration_layer_never_imports_the_tools(module: str, allowed_internal: set[str]) -> None:

@@ -7,7 +7,17 @@ from datetime import timedelta
 
 from quart import Blueprint, Quart, websocket
 
-from quart_cors import ConfigProblem, CORSConfigError, cors, cors_exempt, route_cors, websocket_cors
+from quart_cors import (
+    ConfigProblem,
+    CORSConfigError,
+    EffectivePolicy,
+    RouteDescription,
+    cors,
+    cors_exempt,
+    describe,
+    route_cors,
+    websocket_cors,
+)
 
 
 async def tenant_allowed(origin: str) -> bool:
@@ -70,3 +80,17 @@ def test_config_errors_are_typed() -> None:
         assert [problem.code for problem in problems] == ["E001"]
     else:
         raise AssertionError("credentials with '*' must be refused")
+
+
+def test_describe_returns_typed_records() -> None:
+    routes: list[RouteDescription] = describe(typed_app())
+    item = next(route for route in routes if route.endpoint == "item")
+    policy: EffectivePolicy | None = item.policy
+    assert policy is not None
+    max_age: int | None = policy.max_age
+    assert max_age == 600
+    assert item.sources is not None
+    assert item.sources["max_age"] == "route_cors"
+    assert item.cors == "on"
+    shape: dict[str, object] = item.to_json()
+    assert shape["methods"] == ["GET", "PUT"]

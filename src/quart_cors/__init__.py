@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .describe import EffectivePolicy, RouteDescription, describe
 from .errors import ConfigProblem, CORSConfigError
 from .extension import cors, cors_exempt, route_cors, websocket_cors
 from .signals import cors_rejected
@@ -9,9 +10,12 @@ from .signals import cors_rejected
 __all__ = [
     "CORSConfigError",
     "ConfigProblem",
+    "EffectivePolicy",
+    "RouteDescription",
     "cors",
     "cors_exempt",
     "cors_rejected",
+    "describe",
     "route_cors",
     "websocket_cors",
 ]

@@ -54,6 +54,10 @@ Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+# Where a layer's settings came from, as describe() and `quart-cors routes` name them.
+ROUTE_CORS_SOURCE = "route_cors"
+WEBSOCKET_CORS_SOURCE = "websocket_cors"
+
 _NOT_COMPILED = object()
 _LOG_LIMIT = 200
 
@@ -279,30 +283,43 @@ class _AppCORS:
         return cast("Policy | None", policy)
 
     def _compile(self, endpoint: str | None) -> Policy | None:
-        layers: list[Layer] = []
+        named = self.layers_of(endpoint)
+        if not named:
+            return None
         overrides: dict[str, object] = {}
+        if any(source == WEBSOCKET_CORS_SOURCE for source, _ in named):
+            # A websocket handshake only checks the origin; credentials do not apply.
+            overrides["allow_credentials"] = False
+        if self.config is None:
+            self.config = read_config(self.app.config)
+        layers = [layer for _, layer in named]
+        return compile_policy(layers, self.config, f"endpoint {endpoint!r}", overrides)
+
+    def layers_of(self, endpoint: str | None) -> list[tuple[str, Layer]] | None:
+        """The layers that apply to an endpoint, most specific first, each with its source.
+
+        Sources are "route_cors", "websocket_cors", "blueprint:NAME" (innermost first) and
+        "app"; None means the endpoint is cors_exempt.
+        """
+        named: list[tuple[str, Layer]] = []
         if endpoint is not None:
             view = self.app.view_functions.get(endpoint)
             if getattr(view, _EXEMPT, False):
                 return None
             route_layer = getattr(view, _ROUTE_LAYER, None)
+            if route_layer is not None:
+                named.append((ROUTE_CORS_SOURCE, route_layer))
             websocket_layer = getattr(view, _WEBSOCKET_LAYER, None)
-            layers.extend(layer for layer in (route_layer, websocket_layer) if layer is not None)
             if websocket_layer is not None:
-                # A websocket handshake only checks the origin; credentials do not apply.
-                overrides["allow_credentials"] = False
+                named.append((WEBSOCKET_CORS_SOURCE, websocket_layer))
             blueprint = endpoint.rpartition(".")[0]
             while blueprint:
                 if blueprint in self.blueprint_layers:
-                    layers.append(self.blueprint_layers[blueprint])
+                    named.append((f"blueprint:{blueprint}", self.blueprint_layers[blueprint]))
                 blueprint = blueprint.rpartition(".")[0]
         if self.app_layer is not None:
-            layers.append(self.app_layer)
-        if not layers:
-            return None
-        if self.config is None:
-            self.config = read_config(self.app.config)
-        return compile_policy(layers, self.config, f"endpoint {endpoint!r}", overrides)
+            named.append(("app", self.app_layer))
+        return named
 
     def endpoint_of(self, request_: BaseRequestWebsocket) -> str | None:
         """The endpoint a request is for, also when routing failed (404, 405, redirects).

@@ -86,6 +86,8 @@ class OriginMatcher:
     broad_patterns: tuple[str, ...] = ()
     # Regexes that match a canary origin (any site): refused with credentials, else a warning.
     any_origin_regexes: tuple[re.Pattern[str], ...] = ()
+    # Every configured item in the order given, strings normalized, repeats dropped (to show).
+    items: tuple[str | re.Pattern[str] | OriginPredicate, ...] = ()
 
     @property
     def exact_only(self) -> bool:
@@ -158,6 +160,7 @@ class _Tables:
     regexes: list[re.Pattern[str]] = field(default_factory=list)
     predicates: list[OriginPredicate] = field(default_factory=list)
     broad: list[str] = field(default_factory=list)
+    items: list[str | re.Pattern[str] | OriginPredicate] = field(default_factory=list)
 
 
 def compile_origins(value: object) -> tuple[OriginMatcher, list[ConfigProblem]]:
@@ -179,8 +182,29 @@ def compile_origins(value: object) -> tuple[OriginMatcher, list[ConfigProblem]]:
         any_origin_regexes=tuple(
             regex for regex in tables.regexes if canary_matched_by(regex) is not None
         ),
+        items=_without_repeats(tables.items),
     )
     return matcher, problems
+
+
+def _without_repeats(
+    items: Iterable[str | re.Pattern[str] | OriginPredicate],
+) -> tuple[str | re.Pattern[str] | OriginPredicate, ...]:
+    kept: list[str | re.Pattern[str] | OriginPredicate] = []
+    strings: set[str] = set()
+    # Other items by identity: a callable object may be unhashable.
+    others: set[int] = set()
+    for item in items:
+        if isinstance(item, str):
+            if item in strings:
+                continue
+            strings.add(item)
+        elif id(item) in others:
+            continue
+        else:
+            others.add(id(item))
+        kept.append(item)
+    return tuple(kept)
 
 
 def canary_matched_by(regex: re.Pattern[str]) -> str | None:
@@ -208,6 +232,7 @@ def _add_origin(item: object, setting: str, tables: _Tables, problems: list[Conf
     if isinstance(item, re.Pattern):
         if isinstance(item.pattern, str):
             tables.regexes.append(item)
+            tables.items.append(item)
             return
         problems.append(
             ConfigProblem(
@@ -218,6 +243,7 @@ def _add_origin(item: object, setting: str, tables: _Tables, problems: list[Conf
     if not isinstance(item, str):
         if callable(item):
             tables.predicates.append(item)
+            tables.items.append(item)
             return
         problems.append(
             ConfigProblem(
@@ -230,9 +256,11 @@ def _add_origin(item: object, setting: str, tables: _Tables, problems: list[Conf
         return
     if item == "*":
         tables.any_origin = True
+        tables.items.append(item)
         return
     if item == "null":
         tables.allow_null = True
+        tables.items.append(item)
         return
     problem = _add_origin_string(item, tables)
     if problem is not None:
@@ -292,8 +320,10 @@ def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
     base = f"{scheme}://{host_or_problem}"
     if port == "*":
         tables.any_port.add(base)
+        tables.items.append(f"{base}:*")
     else:
         tables.exact.add(base if port is None else f"{base}:{port}")
+        tables.items.append(base if port is None else f"{base}:{port}")
     return None
 
 
@@ -361,6 +391,7 @@ def _add_wildcard(
         )
     pattern = f"{scheme}://*.{suffix}"
     tables.wildcards.add(pattern if port is None else f"{pattern}:{port}")
+    tables.items.append(pattern if port is None else f"{pattern}:{port}")
     if suffix.count(".") < 1:
         tables.broad.append(pattern)
     return None

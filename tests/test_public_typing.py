@@ -11,6 +11,7 @@ from quart_cors import (
     ConfigProblem,
     CORSConfigError,
     EffectivePolicy,
+    QuartCORS,
     RouteDescription,
     cors,
     cors_exempt,
@@ -94,3 +95,18 @@ def test_describe_returns_typed_records() -> None:
     assert item.cors == "on"
     shape: dict[str, object] = item.to_json()
     assert shape["methods"] == ["GET", "PUT"]
+
+
+cors_extension = QuartCORS(allow_origin=["https://app.example.com"], max_age=timedelta(minutes=5))
+
+
+def create_app() -> Quart:
+    app = Quart(__name__)
+    cors_extension.init_app(app)
+    return app
+
+
+def test_extension_object_in_a_factory() -> None:
+    app = create_app()
+    assert app.extensions["QUART_CORS"] is cors_extension
+    assert cors_extension.settings["max_age"] == timedelta(minutes=5)

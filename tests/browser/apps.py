@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from quart import Blueprint, Quart, Response, abort, redirect, request, websocket
 from quart.typing import ResponseReturnValue
@@ -131,17 +132,37 @@ def make_api(origins: Origins) -> Quart:
     async def flaky() -> Response:
         return _hello("flaky")
 
-    @app.after_request
-    async def break_flaky(response: Response) -> Response:
+    quart_asgi = app.asgi_app
+
+    async def break_flaky(scope: Any, receive: Any, send: Any) -> None:
         """While a test sets app.config[BREAK_FLAKY], the PUT to /flaky loses its ACAO, so
         the actual response fails the CORS check while the preflight (OPTIONS, cacheable for
-        600 s) still passes. Registered before cors(), so Quart calls it after cors()'s hook.
-        The toggle is server state, not a query parameter: the preflight cache is keyed by
-        the URL, query string included."""
-        if app.config[BREAK_FLAKY] and request.path == "/flaky" and request.method == "PUT":
-            del response.headers["Access-Control-Allow-Origin"]
-        return response
+        600 s) still passes. ASGI middleware: quart-cors adds its headers after every
+        after_request function, so only code outside the app can take one away. The toggle is
+        server state, not a query parameter: the preflight cache is keyed by the URL, query
+        string included."""
+        breaking = (
+            app.config[BREAK_FLAKY]
+            and scope["type"] == "http"
+            and scope["path"] == "/flaky"
+            and scope["method"] == "PUT"
+        )
 
+        async def strip_allow_origin(message: Any) -> None:
+            if breaking and message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "headers": [
+                        (name, value)
+                        for name, value in message["headers"]
+                        if name.lower() != b"access-control-allow-origin"
+                    ],
+                }
+            await send(message)
+
+        await quart_asgi(scope, receive, strip_allow_origin)
+
+    app.asgi_app = break_flaky  # type: ignore[method-assign]
     app.config[BREAK_FLAKY] = False
 
     @app.route("/uncached", methods=["PUT"])

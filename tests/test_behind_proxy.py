@@ -97,7 +97,7 @@ def hypercorn_server(app: Quart) -> Iterator[int]:
 
     async def run() -> None:
         ready.set()
-        await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+        await serve(app, config, shutdown_trigger=stop.wait)
 
     thread = threading.Thread(target=lambda: loop.run_until_complete(run()), daemon=True)
     thread.start()

@@ -22,6 +22,8 @@ from quart_cors import cors, cors_exempt, route_cors, websocket_cors
 
 # The api app's config key: when true, the actual PUT responses of /flaky lack ACAO.
 BREAK_FLAKY = "TEST_BREAK_FLAKY_CORS"
+# The creds app's config key: the Origin of each call of the DELETE /account view.
+ACCOUNT_DELETES = "TEST_ACCOUNT_DELETES"
 
 
 @dataclass(frozen=True)
@@ -273,6 +275,21 @@ def make_creds(origins: Origins) -> Quart:
     @app.route("/private", methods=["GET", "PUT"])
     async def private() -> Response:
         return _hello(f"private for {request.cookies['sid']}")
+
+    # One path, two policies: the page may read the account; only the admin page (the alt
+    # port) may delete it. The preflight for DELETE must get the DELETE rule's answer.
+    deletes: list[str] = []
+    app.config[ACCOUNT_DELETES] = deletes
+
+    @app.get("/account")
+    async def read_account() -> Response:
+        return _hello("account")
+
+    @app.delete("/account")
+    @route_cors(allow_origin=origins.alt(), allow_credentials=True)
+    async def delete_account() -> Response:
+        deletes.append(request.headers.get("Origin", "-"))
+        return _hello("account deleted")
 
     return cors(
         app,

@@ -37,6 +37,7 @@ def test_public_names() -> None:
     assert sorted(quart_cors.__all__) == sorted(
         [
             "CORSConfigError",
+            "CORSRequest",
             "ConfigProblem",
             "EffectivePolicy",
             "QuartCORS",

@@ -10,6 +10,7 @@ from quart import Blueprint, Quart, websocket
 from quart_cors import (
     ConfigProblem,
     CORSConfigError,
+    CORSRequest,
     EffectivePolicy,
     QuartCORS,
     RouteDescription,
@@ -23,6 +24,10 @@ from quart_cors import (
 
 async def tenant_allowed(origin: str) -> bool:
     return origin.endswith(".tenant.example")
+
+
+def tenant_of_host(origin: str, request: CORSRequest) -> bool:
+    return origin == f"https://{request.host.partition('.')[0]}.shop.example"
 
 
 def typed_app() -> Quart:
@@ -45,6 +50,11 @@ def typed_app() -> Quart:
     @route_cors(allow_methods=["GET", "PUT"], max_age=600)
     async def item(item_id: int) -> dict[str, int]:
         return {"id": item_id}
+
+    @app.route("/tenant")
+    @route_cors(allow_origin=tenant_of_host)
+    async def tenant() -> str:
+        return "tenant"
 
     @app.route("/health")
     @cors_exempt
@@ -71,6 +81,10 @@ async def test_the_typed_app_answers() -> None:
     )
     assert answered.headers["Access-Control-Max-Age"] == "600"
     assert answered.headers["Access-Control-Allow-Methods"] == "GET, PUT"
+    tenant = await client.get(
+        "/tenant", headers={"Host": "a.api.example", "Origin": "https://a.shop.example"}
+    )
+    assert tenant.headers["Access-Control-Allow-Origin"] == "https://a.shop.example"
 
 
 def test_config_errors_are_typed() -> None:

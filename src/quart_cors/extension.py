@@ -26,7 +26,7 @@ from werkzeug.routing import RequestRedirect
 from . import errors
 from ._compat import default_options_response, wrap_process_response
 from .errors import ConfigProblem, CORSConfigError
-from .origins import canary_matched_by
+from .origins import CORSRequest, RequestHeaders, canary_matched_by
 from .policy import REFUSED_ORIGIN, Answer, Policy
 from .routing import (
     PreflightTarget,
@@ -53,7 +53,12 @@ View = TypeVar("View", bound=Callable[..., Any])
 P = ParamSpec("P")
 RouteView: TypeAlias = Callable[P, ResponseReturnValue | Awaitable[ResponseReturnValue]]
 # What a setting accepts; the values themselves are checked when the policy compiles.
-OriginItem: TypeAlias = str | re.Pattern[str] | Callable[[str], bool | Awaitable[bool]]
+OriginItem: TypeAlias = (
+    str
+    | re.Pattern[str]
+    | Callable[[str], bool | Awaitable[bool]]
+    | Callable[[str, CORSRequest], bool | Awaitable[bool]]
+)
 OriginSetting: TypeAlias = OriginItem | Iterable[OriginItem]
 NamesSetting: TypeAlias = str | Iterable[str]
 MaxAgeSetting: TypeAlias = int | float | str | timedelta
@@ -383,14 +388,18 @@ class _AppCORS:
         response_headers: Iterable[str] = (),
         *,
         serves_method: bool = True,
+        scope: Scope = None,
     ) -> Answer:
         """The CORS answer for one request to an endpoint with a policy.
 
         ``serves_method`` is False for a preflight whose requested method no rule on the path
-        serves: the method is then refused whatever the policy allows.
+        serves: the method is then refused whatever the policy allows. ``scope`` is the
+        request's ASGI scope, for origin callables that take the request.
         """
         origin = facts.origin
-        allowed = origin is not None and await policy.match_origin_async(origin)
+        allowed = origin is not None and await policy.match_origin_async(
+            origin, self.cors_request(policy, scope)
+        )
         preflight = facts.is_preflight(method)
         if preflight and origin is not None and facts.request_method:  # (narrows the types)
             answer = policy.preflight(
@@ -408,6 +417,23 @@ class _AppCORS:
         if answer.refusal is not None:
             await self._report(answer, endpoint, origin, method, preflight, facts.request_method)
         return answer
+
+    def cors_request(self, policy: Policy, scope: Scope) -> CORSRequest | None:
+        """The request object for f(origin, request) callables; None when no callable takes it.
+
+        Built from the ASGI scope alone, so a preflight answered before Quart makes its request
+        objects gets the same object as the actual request.
+        """
+        if scope is None or not policy.origins.needs_request:
+            return None
+        facts = RoutingFacts(scope, self.app.config["SERVER_NAME"])
+        return CORSRequest(
+            scheme=facts.scheme,
+            host=facts.host.lower(),
+            path=facts.path,
+            method=facts.method,
+            headers=RequestHeaders(scope["headers"]),
+        )
 
     def preflight_target(self, adapter: Any, facts: RequestFacts) -> PreflightTarget | None:
         """The rule a preflight asks about: the one that will serve the requested method."""
@@ -497,7 +523,13 @@ class _AppCORS:
         if policy is None:
             return response
         answer = await self.answer(
-            policy, endpoint, facts, method, response.headers.keys(), serves_method=serves_method
+            policy,
+            endpoint,
+            facts,
+            method,
+            response.headers.keys(),
+            serves_method=serves_method,
+            scope=request_.scope,
         )
         apply_answer(response.headers, answer)
         return response
@@ -519,7 +551,12 @@ class _AppCORS:
             # That rule has no CORS: Quart's own answer, without CORS headers, refuses it.
             return await default_options_response(self.app)
         answer = await self.answer(
-            policy, endpoint, facts, "OPTIONS", serves_method=target.serves_method
+            policy,
+            endpoint,
+            facts,
+            "OPTIONS",
+            serves_method=target.serves_method,
+            scope=request_.scope,
         )
         response = self.app.response_class("")
         apply_answer(response.headers, answer)
@@ -542,7 +579,9 @@ class _AppCORS:
             return
         origin = origin_header(websocket_.scope["headers"])
         # Browsers always send Origin on a handshake; only other clients omit it.
-        if origin is None or await policy.match_origin_async(origin):
+        if origin is None or await policy.match_origin_async(
+            origin, self.cors_request(policy, websocket_.scope)
+        ):
             return
         await self._report(
             Answer(refusal=REFUSED_ORIGIN, refused_value=origin), endpoint, origin, "GET", False
@@ -737,7 +776,12 @@ class _Preflight:
         if state.own_options and _options_endpoint(adapter) in state.own_options:
             return None  # the view Quart calls for OPTIONS answers it itself
         return await state.answer(
-            policy, target.endpoint, facts, "OPTIONS", serves_method=target.serves_method
+            policy,
+            target.endpoint,
+            facts,
+            "OPTIONS",
+            serves_method=target.serves_method,
+            scope=self.scope,
         )
 
 

@@ -14,7 +14,7 @@ from typing import Final, NamedTuple
 
 from . import errors
 from .errors import ConfigProblem
-from .origins import OriginMatcher, canary_matched_by, compile_origins
+from .origins import CORSRequest, OriginMatcher, canary_matched_by, compile_origins
 
 ALLOW_ORIGIN: Final = "Access-Control-Allow-Origin"
 ALLOW_CREDENTIALS: Final = "Access-Control-Allow-Credentials"
@@ -98,11 +98,14 @@ class Policy:
         """True when the exposed headers depend on the response (``*`` with credentials)."""
         return self._derived.expose_from_response
 
-    async def match_origin_async(self, origin: str) -> bool:
-        """The full origin check, asking the callables when the tables cannot tell."""
+    async def match_origin_async(self, origin: str, request: CORSRequest | None = None) -> bool:
+        """The full origin check, asking the callables when the tables cannot tell.
+
+        ``request`` goes to the callables of two parameters, ``f(origin, request)``.
+        """
         verdict = self.origins.match(origin)
         if verdict is None:
-            return await self.origins.match_predicates(origin)
+            return await self.origins.match_predicates(origin, request)
         return verdict
 
     def answer_actual_request(self, origin: str | None) -> Answer | None:

@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from inspect import isawaitable
 from types import MappingProxyType
 from typing import Any, TypeAlias
@@ -182,7 +183,7 @@ class OriginMatcher:
             dot = host.find(".", dot + 1)
         return False
 
-    @property
+    @cached_property
     def needs_request(self) -> bool:
         """True when a callable takes (origin, request), so the caller must build the request."""
         return any(wants_request for _, wants_request in self.predicates)

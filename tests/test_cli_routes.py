@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import os
@@ -10,11 +11,13 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
+from quart import Quart
 
 from quart_cors import describe
-from quart_cors.cli import main
+from quart_cors.cli import StartupError, main, serving
 from quart_cors.describe import TABLE_WIDTH
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,3 +171,25 @@ def test_json_of_the_example_is_describe(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.syspath_prepend(str(ROOT))
     app = importlib.import_module("examples.shop").app  # as the command imports it
     assert json.loads(completed.stdout) == [record.to_json() for record in describe(app)]
+
+
+async def test_startup_that_never_answers_or_dies_is_a_startup_error() -> None:
+    hanging = Quart("hanging")
+
+    @hanging.before_serving
+    async def wait_forever() -> None:
+        await asyncio.Event().wait()
+
+    with pytest.raises(StartupError, match=r"no answer to lifespan\.startup"):
+        async with serving(hanging, timeout=0.05):
+            pass
+
+    dying = Quart("dying")
+
+    async def broken_middleware(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("middleware bug")
+
+    dying.asgi_app = broken_middleware  # type: ignore[method-assign]
+    with pytest.raises(StartupError, match="middleware bug"):
+        async with serving(dying):
+            pass

@@ -245,18 +245,22 @@ def test_a_bad_configuration_raises_with_every_problem() -> None:
     assert sorted(caught.value.codes) == ["E001", "E040"]
 
 
-def test_a_callable_object_is_named_by_its_class() -> None:
+def test_callables_are_named_and_repeats_dropped() -> None:
     class Tenants:
         def __call__(self, origin: str) -> bool:
             return False
 
     app = Quart(__name__, static_folder=None)
-    cors(app, allow_origin=[Tenants(), tenant_origin, tenant_origin])
+    cors(
+        app,
+        allow_origin=[Tenants(), tenant_origin, tenant_origin, "https://A.test", "https://a.test"],
+    )
     policy = by_endpoint(app)[None].policy
     assert policy is not None
     assert policy.allow_origin == (
-        "callable:test_a_callable_object_is_named_by_its_class.<locals>.Tenants",
+        "callable:test_callables_are_named_and_repeats_dropped.<locals>.Tenants",
         "callable:tenant_origin",
+        "https://a.test",
     )
 
 

@@ -388,6 +388,24 @@ async def test_route_cors_below_app_route_is_accepted() -> None:
     assert response.headers["Access-Control-Allow-Origin"] == "https://admin.example.com"
 
 
+async def test_one_function_registered_plain_and_with_route_cors_is_accepted() -> None:
+    app = Quart(__name__)
+    cors(app, allow_origin="https://app.example.com")
+
+    async def view() -> str:
+        return "x"
+
+    app.add_url_rule("/plain", "plain", view)
+    app.add_url_rule(
+        "/strict", "strict", route_cors(allow_origin="https://admin.example.com")(view)
+    )
+    await app.startup()
+    response = await app.test_client().get(
+        "/strict", headers={"Origin": "https://admin.example.com"}
+    )
+    assert response.headers["Access-Control-Allow-Origin"] == "https://admin.example.com"
+
+
 # --- E004: a regex that matches any site ------------------------------------------------
 
 

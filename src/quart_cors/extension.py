@@ -286,10 +286,9 @@ class _AppCORS:
             except CORSConfigError as error:
                 for problem in error.problems:
                     problems.setdefault(str(problem), problem)
-        for endpoint, view in self.app.view_functions.items():
-            if getattr(view, _WRAPPED_BY_ROUTE_CORS, False) and not hasattr(view, _ROUTE_LAYER):
-                problem = _misplaced_route_cors(endpoint)
-                problems.setdefault(str(problem), problem)
+        for endpoint in _misplaced_route_cors_endpoints(self.app.view_functions):
+            problem = _misplaced_route_cors(endpoint)
+            problems.setdefault(str(problem), problem)
         if problems:
             raise CORSConfigError(problems.values(), f"app {self.app.name!r}")
         self.policies = policies
@@ -415,7 +414,9 @@ class _AppCORS:
         else:
             answer = policy.actual_request(origin, allowed)
         if answer.refusal is not None:
-            await self._report(answer, endpoint, origin, method, preflight, facts.request_method)
+            await self._report(
+                answer, endpoint, origin, method, preflight, requested_method=facts.request_method
+            )
         return answer
 
     def cors_request(self, policy: Policy, scope: Scope) -> CORSRequest | None:
@@ -447,6 +448,7 @@ class _AppCORS:
         origin: str | None,
         method: str,
         preflight: bool,
+        *,
         requested_method: str | None = None,
     ) -> None:
         if not _reporting():
@@ -754,8 +756,10 @@ class _Preflight:
         if answer is None:  # Quart answers, and the response hook adds the headers
             await self.gate.connection_class(self.app, self.scope)(receive, send)
             return
+        # ASGI: header names as lowercase bytes.
         headers = [
-            (name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in answer.headers
         ]
         headers.append((b"vary", ", ".join(answer.vary).encode("latin-1")))
         headers.append((b"content-length", b"0"))
@@ -792,6 +796,26 @@ def _options_endpoint(adapter: Any) -> str | None:
     except HTTPException:
         return None
     return cast(str, rule.endpoint)
+
+
+def _misplaced_route_cors_endpoints(views: Mapping[str, Callable[..., Any]]) -> list[str]:
+    """Endpoints whose view route_cors wrapped, while the app registered the unwrapped function.
+
+    A function may also be registered twice on purpose, once plain and once wrapped: it is
+    misplaced only when no registered view is its route_cors wrapper.
+    """
+    wrapped = {
+        id(getattr(view, "__wrapped__", None))
+        for view in views.values()
+        if hasattr(view, _ROUTE_LAYER)
+    }
+    return [
+        endpoint
+        for endpoint, view in views.items()
+        if getattr(view, _WRAPPED_BY_ROUTE_CORS, False)
+        and not hasattr(view, _ROUTE_LAYER)
+        and id(view) not in wrapped
+    ]
 
 
 def _misplaced_route_cors(endpoint: str) -> ConfigProblem:

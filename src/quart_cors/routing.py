@@ -92,5 +92,6 @@ class RoutingFacts:
         self.host = get_host(self.scheme, host_header, tuple(server) if server else None)
         self.method: str = scope.get("method", "GET")  # a websocket handshake is a GET
         self.root_path: str = scope.get("root_path", "")
-        self.path = request_path(scope["path"], self.root_path)
+        # As Werkzeug's request does: one leading slash.
+        self.path = "/" + request_path(scope["path"], self.root_path).lstrip("/")
         self.query_string: bytes = scope.get("query_string", b"")

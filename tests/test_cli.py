@@ -404,7 +404,7 @@ def test_config_error_at_start_up_prints_the_problems(
     )
     assert completed.returncode == 2
     assert completed.stdout == ""
-    assert completed.stderr.startswith("quart-cors: error: the app failed to start:")
+    assert completed.stderr.startswith("quart-cors: the app's start-up failed:")
     assert "[quart_cors.E050] QUART_CORS_ALLOW_CREDENTIALS='false'" in completed.stderr
     assert "Traceback" not in completed.stderr
     assert "BLOCKED" not in completed.stderr
@@ -417,9 +417,7 @@ def test_failing_start_up_is_a_usage_error(
     status, out, err = run(capsys, "--app", f"{name}:broken_startup", "/items", "--origin", ORIGIN)
     assert status == 2
     assert out == ""
-    assert err == (
-        "quart-cors: error: --app: the app's start-up failed: RuntimeError('no database')\n"
-    )
+    assert err == "quart-cors: the app's start-up failed: no database\n"
 
 
 def test_missing_httpx_is_a_usage_error_with_the_install_line(

@@ -159,6 +159,9 @@ def count(name: str, requests: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument(
+        "--only", metavar="TEXT", help="measure only the cases whose name contains TEXT"
+    )
     parser.add_argument("--child", nargs=2, metavar=("CASE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -167,7 +170,13 @@ def main() -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
-    jobs = [(name, n) for name in CASES for n in (0, args.requests)]
+    names = [name for name in CASES if args.only is None or args.only in name]
+    names += [
+        baseline
+        for baseline in {CASES[name].baseline for name in names}
+        if baseline is not None and baseline not in names
+    ]
+    jobs = [(name, n) for name in names for n in (0, args.requests)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         totals = dict(zip(jobs, pool.map(lambda job: count(*job), jobs), strict=True))
     per_request = {
@@ -178,6 +187,8 @@ def main() -> int:
     print(f"|:{'-' * 49}-|-{'-' * 11}:|-{'-' * 6}:|-{'-' * 6}:|:-------:|")
     failed = False
     for name, case in CASES.items():
+        if name not in per_request:
+            continue
         ratio_text = budget_text = verdict = ""
         if case.baseline is not None and case.budget is not None:
             ratio = per_request[name] / per_request[case.baseline]

@@ -104,3 +104,15 @@ async def default_options_response(app: Quart) -> ResponseTypes:
         response: ResponseTypes = await cast(Any, app).make_default_options_response(_cv_app.get())
         return response
     return await app.make_default_options_response()
+
+
+def current_app_and_request() -> tuple[Any, Any]:
+    """The app and request of the running request, read from Quart's context variables.
+
+    Cheaper than the ``current_app`` and ``request`` proxies. 0.23 keeps the request on the app
+    context; 0.19 to 0.22 on a request context of its own.
+    """
+    if _cv_request is None:
+        context = _cv_app.get()
+        return context.app, context.request
+    return _cv_app.get().app, _cv_request.get().request

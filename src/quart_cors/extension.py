@@ -16,7 +16,7 @@ from inspect import iscoroutinefunction
 from typing import Any, ParamSpec, TypeAlias, TypeVar, cast
 
 from quart import Blueprint, Quart, abort, after_this_request, current_app
-from quart.globals import request, websocket
+from quart.globals import websocket
 from quart.typing import ResponseReturnValue, ResponseTypes
 from quart.wrappers import BaseRequestWebsocket
 from werkzeug.datastructures import Headers
@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 
 from . import errors
-from ._compat import default_options_response, wrap_process_response
+from ._compat import current_app_and_request, default_options_response, wrap_process_response
 from .errors import ConfigProblem, CORSConfigError
 from .origins import CORSRequest, RequestHeaders, canary_matched_by
 from .policy import REFUSED_ORIGIN, Answer, Policy
@@ -157,8 +157,8 @@ def route_cors(
 
         @wraps(view)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseTypes:
-            app: Quart = _current(current_app)
-            request_ = _current(request)
+            app_, request_ = current_app_and_request()
+            app: Quart = app_
             state = _AppCORS.of(app)
             if state.installed:
                 # cors() on the app or a blueprint answers preflights and adds the headers.
@@ -168,8 +168,10 @@ def route_cors(
                 preflight = await state.answer_preflight_in_view(request_)
                 if preflight is not None:
                     return preflight
-            endpoint = state.endpoint_of(request_)
-            policy = state.policy_for(endpoint)
+            endpoint = request_.url_rule.endpoint  # this view was routed to, so a rule matched
+            policy = state.policies.get(endpoint, _NOT_COMPILED)
+            if policy is _NOT_COMPILED:
+                policy = state.policy_for(endpoint)
             if policy is None:  # cors_exempt below route_cors
                 # A Response either way, as 0.8.0 returned when the view is called directly.
                 return await app.make_response(await call_view(app, request_.method, args, kwargs))
@@ -183,7 +185,7 @@ def route_cors(
                 after_this_request(partial(state.add_headers, request_))
                 raise
             response = await app.make_response(result)
-            answer = static_answer(policy, request_)
+            answer = static_answer(cast(Policy, policy), request_)
             if answer is None:
                 return await state.add_headers(request_, response)
             apply_answer(response.headers, answer)
@@ -494,12 +496,11 @@ class _AppCORS:
         rule = request_.url_rule
         if rule is None or request_.method == "OPTIONS":
             return self.add_headers(request_, response)
-        endpoint = rule.endpoint
-        policy = self.policies.get(endpoint, _NOT_COMPILED)
-        if policy is _NOT_COMPILED:
-            policy = self.policy_for(endpoint)
+        policy = self.policies.get(rule.endpoint, _NOT_COMPILED)
         if policy is None:
             return None
+        if policy is _NOT_COMPILED:
+            return self.add_headers(request_, response)
         answer = static_answer(cast(Policy, policy), request_)
         if answer is None:
             return self.add_headers(request_, response)
@@ -632,12 +633,19 @@ class RequestFacts:
 def static_answer(policy: Policy, request_: Any) -> Answer | None:
     """The answer to an actual request when nothing needs awaiting: one scan, one lookup.
 
-    None for preflights, for origins only callables can judge, and for refusals that someone
-    observes (DEBUG logging or a cors_rejected receiver); Quart-side code then awaits answer().
+    None for preflights, for origins only callables can judge, for several Origin headers, and
+    for refusals that someone observes (DEBUG logging or a cors_rejected receiver); Quart-side
+    code then awaits answer().
     """
     if request_.method == "OPTIONS":
         return None
-    answer = policy.answer_actual_request(origin_header(request_.scope["headers"]))
+    raw_origin = None
+    for name, value in request_.scope["headers"]:
+        if name == b"origin":
+            if raw_origin is not None:
+                return None
+            raw_origin = value
+    answer = policy.answer_raw_origin(raw_origin)
     if answer is None or (answer.refusal is not None and _reporting()):
         return None
     return answer
@@ -664,9 +672,7 @@ def apply_answer(headers: Headers, answer: Answer) -> None:
         # Nothing to replace or merge: append. Every value was validated when the policy was
         # compiled or when the request's value passed the origin grammar and token rules,
         # which is what Werkzeug's set() would check again, header by header.
-        items.extend(answer.headers)
-        if answer.vary:
-            items.append(("Vary", ", ".join(answer.vary)))
+        items.extend(answer.block())
         return
     for name, value in answer.headers:
         headers[name] = value

@@ -180,7 +180,7 @@ def main() -> int:
     with ThreadPoolExecutor(max_workers=2) as pool:
         totals = dict(zip(jobs, pool.map(lambda job: count(*job), jobs), strict=True))
     per_request = {
-        name: (totals[(name, args.requests)] - totals[(name, 0)]) / args.requests for name in CASES
+        name: (totals[(name, args.requests)] - totals[(name, 0)]) / args.requests for name in names
     }
     print(f"instructions per request ({args.requests} requests each, callgrind)")
     print(f"| {'case':<50} | {'instructions':>12} | {'ratio':>7} | {'budget':>7} | verdict |")

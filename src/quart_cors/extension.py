@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import timedelta
 from functools import partial, wraps
 from inspect import iscoroutinefunction
+from types import MappingProxyType
 from typing import Any, ParamSpec, TypeAlias, TypeVar, cast
 
 from quart import Blueprint, Quart, abort, after_this_request, current_app
@@ -27,7 +28,7 @@ from . import errors
 from ._compat import current_app_and_request, default_options_response, wrap_process_response
 from .errors import ConfigProblem, CORSConfigError
 from .origins import CORSRequest, RequestHeaders, canary_matched_by
-from .policy import REFUSED_ORIGIN, Answer, Policy
+from .policy import REFUSED_ORIGIN, RESPONSE_HEADER_NAMES, Answer, Policy
 from .routing import (
     PreflightTarget,
     RoutingFacts,
@@ -72,6 +73,10 @@ ROUTE_CORS_SOURCE = "route_cors"
 WEBSOCKET_CORS_SOURCE = "websocket_cors"
 
 _NOT_COMPILED = object()
+# The CORS response header names as an ASGI server wants them: lowercase bytes.
+_ASGI_NAMES: Mapping[str, bytes] = MappingProxyType(
+    {name: name.lower().encode("latin-1") for name in RESPONSE_HEADER_NAMES}
+)
 _LOG_LIMIT = 200
 
 
@@ -438,11 +443,6 @@ class _AppCORS:
             headers=RequestHeaders(scope["headers"]),
         )
 
-    def preflight_target(self, adapter: Any, facts: RequestFacts) -> PreflightTarget | None:
-        """The rule a preflight asks about: the one that will serve the requested method."""
-        assert facts.request_method is not None  # callers checked is_preflight()
-        return preflight_target(adapter, facts.request_method)
-
     async def _report(
         self,
         answer: Answer,
@@ -519,7 +519,7 @@ class _AppCORS:
         serves_method = True
         if facts.is_preflight(method):
             adapter = self.app.create_url_adapter(request_)
-            target = None if adapter is None else self.preflight_target(adapter, facts)
+            target = None if adapter is None else _route_preflight(adapter, facts)
             if target is not None:
                 endpoint, serves_method = target
         policy = self.policy_for(endpoint)
@@ -547,7 +547,7 @@ class _AppCORS:
         if not facts.is_preflight("OPTIONS"):
             return None
         adapter = self.app.create_url_adapter(request_)
-        target = None if adapter is None else self.preflight_target(adapter, facts)
+        target = None if adapter is None else _route_preflight(adapter, facts)
         endpoint = None if target is None else target.endpoint
         policy = None if endpoint is None else self.policy_for(endpoint)
         if target is None or policy is None:
@@ -762,11 +762,8 @@ class _Preflight:
         if answer is None:  # Quart answers, and the response hook adds the headers
             await self.gate.connection_class(self.app, self.scope)(receive, send)
             return
-        # ASGI: header names as lowercase bytes.
-        headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in answer.headers
-        ]
+        # ASGI: header names as lowercase bytes (the names are the policy's constants).
+        headers = [(_ASGI_NAMES[name], value.encode("latin-1")) for name, value in answer.headers]
         headers.append((b"vary", ", ".join(answer.vary).encode("latin-1")))
         headers.append((b"content-length", b"0"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -777,7 +774,7 @@ class _Preflight:
         adapter = app.create_url_adapter(
             RoutingFacts(self.scope, app.config["SERVER_NAME"])  # type: ignore[arg-type]
         )
-        target = None if adapter is None else state.preflight_target(adapter, facts)
+        target = None if adapter is None else _route_preflight(adapter, facts)
         if target is None:
             return None  # 404 or redirect: Quart answers, with CORS headers
         policy = state.policy_for(target.endpoint)
@@ -793,6 +790,11 @@ class _Preflight:
             serves_method=target.serves_method,
             scope=self.scope,
         )
+
+
+def _route_preflight(adapter: Any, facts: RequestFacts) -> PreflightTarget | None:
+    # Callers checked is_preflight(), so the requested method is a non-empty string.
+    return preflight_target(adapter, cast(str, facts.request_method))
 
 
 def _options_endpoint(adapter: Any) -> str | None:

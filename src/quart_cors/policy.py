@@ -23,6 +23,16 @@ ALLOW_HEADERS: Final = "Access-Control-Allow-Headers"
 EXPOSE_HEADERS: Final = "Access-Control-Expose-Headers"
 MAX_AGE: Final = "Access-Control-Max-Age"
 ALLOW_PRIVATE_NETWORK: Final = "Access-Control-Allow-Private-Network"
+# Every header name an answer can carry.
+RESPONSE_HEADER_NAMES: Final = (
+    ALLOW_ORIGIN,
+    ALLOW_CREDENTIALS,
+    ALLOW_METHODS,
+    ALLOW_HEADERS,
+    EXPOSE_HEADERS,
+    MAX_AGE,
+    ALLOW_PRIVATE_NETWORK,
+)
 
 # Refusal reasons, as logged and as sent with the cors_rejected signal.
 REFUSED_ORIGIN: Final = "origin"

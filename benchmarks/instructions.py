@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -149,7 +150,11 @@ def count(name: str, requests: int) -> int:
         name,
         str(requests),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=900)  # noqa: S603
+    # A fixed hash seed: set and dict layouts, and so the counts, repeat from run to run.
+    environment = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(  # noqa: S603
+        command, capture_output=True, text=True, check=True, timeout=900, env=environment
+    )
     found = re.search(r"Collected : (\d+)", done.stderr)
     if found is None:
         raise RuntimeError(f"no instruction count in valgrind's output:\n{done.stderr[-2000:]}")

@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 from werkzeug.sansio.utils import get_host
 
+from ._compat import default_options_response, header_list
 from .errors import ConfigProblem, CORSConfigError
 from .policy import REFUSED_ORIGIN, Answer, Policy
 from .settings import Layer, compile_policy, explicit_layer, read_config
@@ -132,7 +133,7 @@ def route_cors(
         async def call_view(app: Quart, method: str, args: Any, kwargs: Any) -> Any:
             if provide_automatic_options and method == "OPTIONS":
                 # Quart's automatic answer is switched off so that OPTIONS reaches this wrapper.
-                return await app.make_default_options_response()
+                return await default_options_response(app, request)
             if view_is_async:  # skips ensure_async's check on every call
                 return await cast(Awaitable[ResponseReturnValue], view(*args, **kwargs))
             return await app.ensure_async(view)(*args, **kwargs)
@@ -532,7 +533,7 @@ def origin_header(raw_headers: Iterable[tuple[bytes, bytes]]) -> str | None:
 
 def apply_answer(headers: Headers, answer: Answer) -> None:
     """Set the answer's headers on a response and merge its names into Vary."""
-    items = headers._list
+    items = header_list(headers)
     for name, _ in items:
         lowered = name.lower()
         if lowered == "vary" or lowered.startswith("access-control-"):
@@ -632,7 +633,7 @@ class _PreflightFastPath:
         headers.append((b"vary", ", ".join(answer.vary).encode("latin-1")))
         headers.append((b"content-length", b"0"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def _match(self, scope: Scope, raw_headers: Iterable[tuple[bytes, bytes]]) -> str | None:
         app = self.state.app
@@ -673,4 +674,4 @@ async def _send_plain(send: Send, status: int, body: bytes) -> None:
             ],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

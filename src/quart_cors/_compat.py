@@ -1,23 +1,26 @@
-"""Every place where quart-cors depends on how a Quart or Werkzeug version works inside.
+"""Where Quart and Werkzeug differ between the supported versions, in one place.
 
 Checked against Quart 0.19.2, 0.19.9, 0.20.0, 0.21.0, 0.22.0 and 0.23.1, and Werkzeug 3.0.0
-to 3.1.9. Each difference is named here with the versions it applies to, detected from the
-installed code rather than from version numbers, and pinned by tests/test_compat.py, which
-fails loudly when a new release changes one of them.
+to 3.1.9. Each item names the difference and the versions it applies to, detected from the
+installed code rather than from version numbers; tests/test_compat.py fails loudly when a
+checked assumption stops holding.
 
-- ``make_default_options_response``: Quart 0.19-0.22 take no argument, 0.23 takes the app
-  context. We build the same answer from public parts instead (:func:`default_options_response`).
-- ``process_response``: Quart 0.19-0.22 call it as ``(response, request_context=None)``, 0.23 as
-  ``(ctx, response)``. :func:`wrap_process_response` wraps either form.
-- ``quart.testing.connections.WebsocketDisconnectError``: raised by the test client of Quart
-  0.19-0.22 when an app closes a websocket; gone in 0.23 (:data:`WEBSOCKET_DISCONNECT_ERRORS`),
-  whose test client reports a close before accept with no exception at all, so the simulated
-  browser looks at the app's task instead (:func:`websocket_app_returned`).
-- ``Quart.asgi_http_class``: constructed as ``asgi_http_class(app, scope)`` and awaited as
-  ``handler(receive, send)`` in every version above; nothing to adapt.
-- ``werkzeug.datastructures.Headers._list``: the list behind a ``Headers``, private but stable
-  in Werkzeug 3.0-3.1; :func:`header_list` is the one place that reads it, to append headers
-  that were validated when the policy was compiled without validating them again per request.
+- Request context: 0.19 to 0.22 keep it in a ContextVar of its own (``_cv_request``); 0.23
+  keeps the request on the app context (:func:`current_app_and_request`).
+- ``process_response``: ``(response, request_context=None)`` in 0.19 to 0.22, ``(ctx,
+  response)`` in 0.23 (:func:`wrap_process_response`).
+- ``make_default_options_response``: no argument in 0.19 to 0.22, the app context in 0.23; we
+  build the same answer from public parts (:func:`default_options_response`).
+- ``root_path``: 0.19 and 0.20.0 split the path at its first occurrence, 0.20.1 and later strip
+  it as a prefix (:func:`request_path`).
+- ``quart.testing.connections.WebsocketDisconnectError``: raised by the test client of 0.19 to
+  0.22 when an app closes a websocket; gone in 0.23, whose test client reports a close before
+  accept with no exception at all (:data:`WEBSOCKET_DISCONNECT_ERRORS`,
+  :func:`websocket_app_returned`).
+- ``Quart.asgi_http_class``: built as ``asgi_http_class(app, scope)`` and awaited as
+  ``handler(receive, send)`` in every version above.
+- ``werkzeug.datastructures.Headers._list``: the list behind a ``Headers``, private but the same
+  in Werkzeug 3.0 and 3.1 (:func:`header_list`).
 """
 
 from __future__ import annotations
@@ -26,75 +29,133 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from quart import Quart, Response
+import quart.asgi
+import quart.globals
+from quart import Quart, request
 from quart.testing import connections as _test_connections
 from quart.typing import ResponseTypes
-from quart.wrappers import BaseRequestWebsocket
 from werkzeug.datastructures import Headers
 
-__all__ = [
-    "PROCESS_RESPONSE_TAKES_CONTEXT",
-    "WEBSOCKET_DISCONNECT_ERRORS",
-    "default_options_response",
-    "header_list",
-    "websocket_app_returned",
-    "wrap_process_response",
-]
+# Read through getattr: which of these exist depends on the version (typing differs too).
+# The app context's ContextVar, in every version.
+_cv_app: Any = getattr(quart.globals, "_cv_app")  # noqa: B009 (typing differs by version)
+# 0.19 to 0.22 keep the request context in a ContextVar of its own; 0.23 passes it instead.
+_cv_request: Any = getattr(quart.globals, "_cv_request", None)
+# 0.20.1 and later strip root_path as a prefix (quart.asgi._normalise_path); 0.19 and 0.20.0
+# split the path at its first occurrence.
+_ROOT_PATH_AS_PREFIX = hasattr(quart.asgi, "_normalise_path")
 
-# Quart 0.23 passes the app context first: process_response(ctx, response).
-PROCESS_RESPONSE_TAKES_CONTEXT: bool = list(inspect.signature(Quart.process_response).parameters)[
-    1:2
-] == ["ctx"]
+# 0.23 passes the app context first: process_response(ctx, response). 0.19 to 0.22:
+# process_response(response, request_context=None), with the request context in a ContextVar
+# when the caller passes none.
+PROCESS_RESPONSE_TAKES_CTX = "ctx" in inspect.signature(Quart.process_response).parameters
 
-# Quart 0.19-0.22 only; an empty tuple makes ``isinstance`` and ``except`` match nothing.
+# 0.19 to 0.22 only; an empty tuple makes ``isinstance`` and ``except`` match nothing.
 WEBSOCKET_DISCONNECT_ERRORS: tuple[type[Exception], ...] = tuple(
     getattr(_test_connections, name)
     for name in ("WebsocketDisconnectError",)
     if hasattr(_test_connections, name)
 )
 
-ProcessResponse = Callable[[ResponseTypes], Awaitable[ResponseTypes]]
+# A function called with (request, response) once Quart's response processing is done, also when
+# an after_request function raised; it returns an awaitable only when it has async work to do.
+ResponseHook = Callable[[Any, ResponseTypes], "Awaitable[object] | None"]
 
 
-async def default_options_response(app: Quart, request: BaseRequestWebsocket) -> Response:
-    """Quart's automatic answer to ``OPTIONS``: 200, empty body, ``Allow`` naming the methods.
+def wrap_process_response(app: Quart, hook: ResponseHook) -> None:
+    """Run ``hook`` after the app's after_request functions, even when one of them raises.
 
-    Built from public parts because ``make_default_options_response`` changed its signature in
-    Quart 0.23; this is what it returns in every version (a test compares the two).
+    When an after_request function raises, Quart answers 500 and runs the response processing
+    again for that 500 (logging the second failure): the hook then still adds its headers,
+    whatever order the functions were registered in.
+    """
+    original: Any = app.process_response
+    if PROCESS_RESPONSE_TAKES_CTX:
+
+        async def process_response(ctx: Any, response: ResponseTypes) -> ResponseTypes:
+            try:
+                response = await original(ctx, response)
+            except Exception:
+                pending = hook(ctx.request, response)
+                if pending is not None:
+                    await pending
+                raise
+            pending = hook(ctx.request, response)
+            if pending is not None:
+                await pending
+            return response
+
+    else:
+
+        async def process_response(  # type: ignore[misc]
+            response: ResponseTypes, request_context: Any = None
+        ) -> ResponseTypes:
+            try:
+                response = await original(response, request_context)
+            except Exception:
+                pending = hook((request_context or _cv_request.get()).request, response)
+                if pending is not None:
+                    await pending
+                raise
+            pending = hook((request_context or _cv_request.get()).request, response)
+            if pending is not None:
+                await pending
+            return response
+
+    app.process_response = process_response  # type: ignore[method-assign,assignment]
+
+
+def request_path(path: str, root_path: str) -> str:
+    """The path Quart routes for an ASGI scope's path and root_path.
+
+    0.19.x splits the path at the first occurrence of root_path; 0.20 and later strip it as a
+    prefix. In both, a path outside the root (or equal to it) becomes " ", which matches nothing.
+    """
+    if path[:1] != "/":
+        path = urlsplit(path).path
+    if not root_path:
+        return path
+    if _ROOT_PATH_AS_PREFIX:
+        if path == root_path or not path.startswith(root_path):
+            return " "
+        return path[len(root_path) :]
+    parts = path.split(root_path, 1)
+    if len(parts) < 2:
+        return " "
+    return parts[1] or " "
+
+
+async def default_options_response(app: Quart) -> ResponseTypes:
+    """Quart's automatic OPTIONS answer (200, empty body, ``Allow``), from public parts.
+
+    ``make_default_options_response`` takes the app context from 0.23 on; this builds what it
+    returns in every version, during a request (a test compares the two).
     """
     adapter = app.create_url_adapter(request)
     methods = adapter.allowed_methods() if adapter is not None else []
     return app.response_class("", headers={"Allow": ", ".join(methods)})
 
 
-def wrap_process_response(
-    app: Quart, around: Callable[[ResponseTypes, ProcessResponse], Awaitable[ResponseTypes]]
-) -> None:
-    """Route ``app.process_response`` through ``around(response, proceed)``.
+def current_app_and_request() -> tuple[Any, Any]:
+    """The app and request of the running request, read from Quart's context variables.
 
-    ``proceed(response)`` runs Quart's own step (after-request functions, session saving) with
-    whatever context arguments this Quart version passes, so ``around`` can act before it,
-    after it, or both, on every supported version.
+    Cheaper than the ``current_app`` and ``request`` proxies. 0.23 keeps the request on the app
+    context; 0.19 to 0.22 on a request context of its own.
     """
-    original: Callable[..., Awaitable[ResponseTypes]] = app.process_response
-
-    async def process_response_0_23(ctx: Any, response: ResponseTypes) -> ResponseTypes:
-        return await around(response, lambda response: original(ctx, response))
-
-    async def process_response_0_19(
-        response: ResponseTypes, request_context: Any = None
-    ) -> ResponseTypes:
-        return await around(response, lambda response: original(response, request_context))
-
-    wrapper: Callable[..., Any] = (
-        process_response_0_23 if PROCESS_RESPONSE_TAKES_CONTEXT else process_response_0_19
-    )
-    app.process_response = wrapper  # type: ignore[method-assign]
+    if _cv_request is None:
+        context = _cv_app.get()
+        return context.app, context.request
+    return _cv_app.get().app, _cv_request.get().request
 
 
 def header_list(headers: Headers) -> list[tuple[str, str]]:
-    """The list behind a Werkzeug ``Headers`` (``Headers._list``, Werkzeug 3.0-3.1)."""
+    """The list behind a Werkzeug ``Headers`` (``Headers._list``, Werkzeug 3.0 and 3.1).
+
+    Appending to it skips the per-value validation of ``Headers.add`` for values that were
+    validated when the policy was compiled.
+    """
     return headers._list
 
 

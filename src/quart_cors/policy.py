@@ -14,7 +14,7 @@ from typing import Final, NamedTuple
 
 from . import errors
 from .errors import ConfigProblem
-from .origins import OriginMatcher, compile_origins
+from .origins import CORSRequest, OriginMatcher, canary_matched_by, compile_origins
 
 ALLOW_ORIGIN: Final = "Access-Control-Allow-Origin"
 ALLOW_CREDENTIALS: Final = "Access-Control-Allow-Credentials"
@@ -69,11 +69,27 @@ class Answer(NamedTuple):
     vary: tuple[str, ...] = ()
     refusal: str | None = None
     refused_value: str | None = None
+    # headers plus the Vary header, for answers computed once per policy (see block()).
+    precomputed_block: tuple[tuple[str, str], ...] | None = None
+
+    def block(self) -> tuple[tuple[str, str], ...]:
+        """The headers to append to a response that has no Vary or CORS header yet."""
+        if self.precomputed_block is not None:
+            return self.precomputed_block
+        if self.vary:
+            return (*self.headers, ("Vary", ", ".join(self.vary)))
+        return self.headers
+
+
+def _fixed_answer(headers: tuple[tuple[str, str], ...], vary: tuple[str, ...]) -> Answer:
+    """An answer built once per policy, with its response header block ready to append."""
+    answer = Answer(headers=headers, vary=vary)
+    return answer._replace(precomputed_block=answer.block())
 
 
 # A request with no Origin still varies on it: the next one may carry one (F#cors-protocol-and-
 # http-caches).
-NO_ORIGIN: Final = Answer(vary=_VARY_ACTUAL)
+NO_ORIGIN: Final = _fixed_answer((), _VARY_ACTUAL)
 
 
 @dataclass(frozen=True)
@@ -98,12 +114,27 @@ class Policy:
         """True when the exposed headers depend on the response (``*`` with credentials)."""
         return self._derived.expose_from_response
 
-    async def match_origin_async(self, origin: str) -> bool:
-        """The full origin check, asking the callables when the tables cannot tell."""
+    async def match_origin_async(self, origin: str, request: CORSRequest | None = None) -> bool:
+        """The full origin check, asking the callables when the tables cannot tell.
+
+        ``request`` goes to the callables of two parameters, ``f(origin, request)``.
+        """
         verdict = self.origins.match(origin)
         if verdict is None:
-            return await self.origins.match_predicates(origin)
+            return await self.origins.match_predicates(origin, request)
         return verdict
+
+    def answer_raw_origin(self, raw_origin: bytes | None) -> Answer | None:
+        """answer_actual_request() for the Origin header's bytes, as the request carries them.
+
+        A configured exact origin is found without decoding: it is one lookup.
+        """
+        if raw_origin is None:
+            return NO_ORIGIN
+        known = self._derived.exact_answers_raw.get(raw_origin)
+        if known is not None:
+            return known
+        return self.answer_actual_request(raw_origin.decode("latin-1"))
 
     def answer_actual_request(self, origin: str | None) -> Answer | None:
         """The answer for an actual request without awaiting anything, when possible.
@@ -154,15 +185,23 @@ class Policy:
         method: str,
         request_headers: str | None,
         private_network: bool = False,
+        *,
+        serves_method: bool = True,
     ) -> Answer:
-        """Headers for the answer to a preflight (F#cors-preflight-fetch)."""
+        """Headers for the answer to a preflight (F#cors-preflight-fetch).
+
+        ``serves_method`` False: no rule on the path serves the requested method, so the
+        method is refused even when the policy lists it.
+        """
         derived = self._derived
         vary = derived.preflight_vary
         if not origin_allowed:
             return Answer(vary=vary, refusal=REFUSED_ORIGIN, refused_value=origin)
         headers = derived.preflight_origin_headers or ((ALLOW_ORIGIN, origin), *derived.credentials)
-        if not _TOKEN_RE.fullmatch(method) or not (
-            derived.any_method or method in derived.method_set
+        if (
+            not serves_method
+            or not _TOKEN_RE.fullmatch(method)
+            or not (derived.any_method or method in derived.method_set)
         ):
             # As 0.8.0: the origin is acknowledged, the method is not listed.
             return Answer(headers, vary, REFUSED_METHOD, method)
@@ -227,6 +266,7 @@ class _Precomputed:
     max_age: tuple[tuple[str, str], ...]
     # The whole answer for each configured exact origin, so that a hit is one lookup.
     exact_answers: Mapping[str, Answer]
+    exact_answers_raw: Mapping[bytes, Answer]
 
     @classmethod
     def of(cls, policy: Policy) -> _Precomputed:
@@ -244,13 +284,13 @@ class _Precomputed:
             and policy.send_origin_wildcard
             and not policy.allow_credentials
         )
-        wildcard_answer = Answer(headers=((ALLOW_ORIGIN, "*"), *expose)) if wildcard else None
+        wildcard_answer = _fixed_answer(((ALLOW_ORIGIN, "*"), *expose), ()) if wildcard else None
         max_age = () if policy.max_age is None else ((MAX_AGE, str(policy.max_age)),)
         actual_tail = (*credentials, *expose)
         exact_answers: dict[str, Answer] = {}
         if not wildcard and not expose_from_response:
             exact_answers = {
-                origin: Answer(headers=((ALLOW_ORIGIN, origin), *actual_tail), vary=_VARY_ACTUAL)
+                origin: _fixed_answer(((ALLOW_ORIGIN, origin), *actual_tail), _VARY_ACTUAL)
                 for origin in policy.origins.exact
             }
         return cls(
@@ -269,6 +309,10 @@ class _Precomputed:
             ),
             max_age=max_age,
             exact_answers=exact_answers,
+            # Configured origins are ASCII (non-ASCII hosts are refused), so latin-1 round-trips.
+            exact_answers_raw={
+                origin.encode("latin-1"): answer for origin, answer in exact_answers.items()
+            },
         )
 
 
@@ -354,6 +398,18 @@ def credential_problems(origins: OriginMatcher) -> list[ConfigProblem]:
         )
         for pattern in origins.broad_patterns
     )
+    problems.extend(
+        ConfigProblem(
+            errors.CREDENTIALS_WITH_ANY_ORIGIN_REGEX,
+            "allow_origin",
+            regex,
+            f"this regex matches origins no one controls (it matches "
+            f"{canary_matched_by(regex)!r}), so with credentials any site could read your "
+            "users' data; narrow it to the sites you trust, or, to allow every origin on "
+            "purpose, pass a callable that returns True (allow_origin=lambda origin: True)",
+        )
+        for regex in origins.any_origin_regexes
+    )
     return problems
 
 
@@ -431,6 +487,18 @@ def _normalize_header_names(
 ) -> tuple[str, ...]:
     names: dict[str, str] = {}
     for item in _tokens(name, items, errors.HEADER_INVALID, "a header name", problems):
+        if item != "*" and "*" in item:
+            # "*" is a token character, so "X-Company-*" is a valid, literal name no one sends.
+            problems.append(
+                ConfigProblem(
+                    errors.HEADER_NAME_PATTERN,
+                    name,
+                    item,
+                    "header names are literal, not patterns, so this matches nothing; list "
+                    "each name (e.g. 'X-Company-Id'), or use '*' alone for every header",
+                )
+            )
+            continue
         # Request header names compare case-insensitively; exposed names keep their spelling.
         names.setdefault(item.lower(), item.lower() if name == "allow_headers" else item)
     return tuple(names.values())

@@ -7,20 +7,24 @@
 | `creds`  | app `cors()` with credentials, `allow_headers="*"`, `expose_headers="*"`  |
 | `routes` | no `cors()` at all: `route_cors` and `websocket_cors` only                |
 | `wild`   | app `cors()` with a wildcard subdomain pattern, plus `:*` and regex routes |
+| `tenants`| app `cors()` and a `route_cors` whose origin callables read the request's Host |
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from quart import Blueprint, Quart, Response, abort, redirect, request, websocket
 from quart.typing import ResponseReturnValue
 
-from quart_cors import cors, cors_exempt, route_cors, websocket_cors
+from quart_cors import CORSRequest, cors, cors_exempt, route_cors, websocket_cors
 
 # The api app's config key: when true, the actual PUT responses of /flaky lack ACAO.
 BREAK_FLAKY = "TEST_BREAK_FLAKY_CORS"
+# The creds app's config key: the Origin of each call of the DELETE /account view.
+ACCOUNT_DELETES = "TEST_ACCOUNT_DELETES"
 
 
 @dataclass(frozen=True)
@@ -131,17 +135,37 @@ def make_api(origins: Origins) -> Quart:
     async def flaky() -> Response:
         return _hello("flaky")
 
-    @app.after_request
-    async def break_flaky(response: Response) -> Response:
+    quart_asgi = app.asgi_app
+
+    async def break_flaky(scope: Any, receive: Any, send: Any) -> None:
         """While a test sets app.config[BREAK_FLAKY], the PUT to /flaky loses its ACAO, so
         the actual response fails the CORS check while the preflight (OPTIONS, cacheable for
-        600 s) still passes. Registered before cors(), so Quart calls it after cors()'s hook.
-        The toggle is server state, not a query parameter: the preflight cache is keyed by
-        the URL, query string included."""
-        if app.config[BREAK_FLAKY] and request.path == "/flaky" and request.method == "PUT":
-            del response.headers["Access-Control-Allow-Origin"]
-        return response
+        600 s) still passes. ASGI middleware: quart-cors adds its headers after every
+        after_request function, so only code outside the app can take one away. The toggle is
+        server state, not a query parameter: the preflight cache is keyed by the URL, query
+        string included."""
+        breaking = (
+            app.config[BREAK_FLAKY]
+            and scope["type"] == "http"
+            and scope["path"] == "/flaky"
+            and scope["method"] == "PUT"
+        )
 
+        async def strip_allow_origin(message: Any) -> None:
+            if breaking and message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "headers": [
+                        (name, value)
+                        for name, value in message["headers"]
+                        if name.lower() != b"access-control-allow-origin"
+                    ],
+                }
+            await send(message)
+
+        await quart_asgi(scope, receive, strip_allow_origin)
+
+    app.asgi_app = break_flaky  # type: ignore[method-assign]
     app.config[BREAK_FLAKY] = False
 
     @app.route("/uncached", methods=["PUT"])
@@ -253,6 +277,21 @@ def make_creds(origins: Origins) -> Quart:
     async def private() -> Response:
         return _hello(f"private for {request.cookies['sid']}")
 
+    # One path, two policies: the page may read the account; only the admin page (the alt
+    # port) may delete it. The preflight for DELETE must get the DELETE rule's answer.
+    deletes: list[str] = []
+    app.config[ACCOUNT_DELETES] = deletes
+
+    @app.get("/account")
+    async def read_account() -> Response:
+        return _hello("account")
+
+    @app.delete("/account")
+    @route_cors(allow_origin=origins.alt(), allow_credentials=True)
+    async def delete_account() -> Response:
+        deletes.append(request.headers.get("Origin", "-"))
+        return _hello("account deleted")
+
     return cors(
         app,
         allow_origin=origins.page,
@@ -332,9 +371,34 @@ def make_wild(origins: Origins) -> Quart:
     return cors(app, allow_origin=f"http://*.localhost:{origins.page_port}")
 
 
+def make_tenants(origins: Origins) -> Quart:
+    """One server for two tenants: the Host a request came to (a.localhost or b.localhost)
+    decides which front end may read it."""
+    app = Quart("tenants")
+
+    def front_end_of_host(origin: str, request: CORSRequest) -> bool:
+        tenant = request.host.partition(".localhost:")[0]
+        return tenant in ("a", "b") and origin == origins.on(f"{tenant}.localhost")
+
+    async def front_end_of_host_async(origin: str, request: CORSRequest) -> bool:
+        return front_end_of_host(origin, request)
+
+    @app.route("/items", methods=["GET", "PUT"])
+    async def items() -> Response:
+        return _hello(f"{request.method} items of {request.host.partition('.')[0]}")
+
+    @app.route("/route-items", methods=["GET", "PUT"])
+    @route_cors(allow_origin=front_end_of_host_async)
+    async def route_items() -> Response:
+        return _hello(f"{request.method} route items of {request.host.partition('.')[0]}")
+
+    return cors(app, allow_origin=front_end_of_host, allow_headers=["content-type"])
+
+
 APP_FACTORIES = {
     "api": make_api,
     "creds": make_creds,
     "routes": make_routes,
     "wild": make_wild,
+    "tenants": make_tenants,
 }

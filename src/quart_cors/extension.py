@@ -25,7 +25,12 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 
 from . import errors
-from ._compat import current_app_and_request, default_options_response, wrap_process_response
+from ._compat import (
+    current_app_and_request,
+    default_options_response,
+    header_list,
+    wrap_process_response,
+)
 from .errors import ConfigProblem, CORSConfigError
 from .origins import CORSRequest, RequestHeaders, canary_matched_by
 from .policy import REFUSED_ORIGIN, RESPONSE_HEADER_NAMES, Answer, Policy
@@ -663,7 +668,7 @@ def origin_header(raw_headers: Iterable[tuple[bytes, bytes]]) -> str | None:
 
 def apply_answer(headers: Headers, answer: Answer) -> None:
     """Set the answer's headers on a response and merge its names into Vary."""
-    items = headers._list
+    items = header_list(headers)
     for name, _ in items:
         lowered = name.lower()
         if lowered == "vary" or lowered.startswith("access-control-"):

@@ -21,13 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
 
+@pytest.mark.timeout(90)
 def test_demo_check_only() -> None:
     completed = subprocess.run(  # noqa: S603 - our own interpreter and example
         [sys.executable, str(ROOT / "examples" / "demo.py"), "--check-only"],
         capture_output=True,
         text=True,
         env=ENV,
-        timeout=120,
+        timeout=80,
         check=False,
         cwd=ROOT,
     )

@@ -28,11 +28,12 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from quart import Quart
-from quart.testing.connections import WebsocketDisconnectError, WebsocketResponseError
+from quart.testing.connections import WebsocketResponseError
 from quart.testing.utils import sentinel
 from werkzeug.datastructures import Headers as WerkzeugHeaders
 
-from .origins import DEFAULT_PORTS, split_origin
+from ._compat import WEBSOCKET_DISCONNECT_ERRORS, websocket_app_returned
+from .origins import DEFAULT_PORTS, serialize_ipv6, split_origin
 
 __all__ = [
     "Block",
@@ -324,7 +325,7 @@ def _origin_problem(origin: str) -> str | None:
         return f"browsers omit the default port {port} of {scheme}"
     if host.startswith("["):
         try:
-            compressed = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+            compressed = f"[{serialize_ipv6(ipaddress.IPv6Address(host[1:-1]))}]"
         except ValueError:
             return f"{host} is not an IPv6 address"
         if compressed != host:
@@ -363,7 +364,7 @@ def _suggested_origin(value: str) -> str | None:
         except UnicodeError:
             return None
     else:
-        host = f"[{address.compressed}]" if address.version == 6 else str(address)
+        host = f"[{serialize_ipv6(address)}]" if address.version == 6 else str(address)
     suggestion = f"{scheme}://{host}"
     if port is not None and str(port) != DEFAULT_PORTS.get(scheme):
         suggestion += f":{port}"
@@ -846,20 +847,23 @@ class QuartTransport:
                 while not connection.accepted and not receive.done():  # type: ignore[attr-defined]
                     if time.monotonic() > deadline:
                         break
+                    if websocket_app_returned(connection):  # Quart 0.23: nothing to receive
+                        await asyncio.wait([receive], timeout=0.05)
+                        break
                     await asyncio.sleep(0.001)
                 if receive.done():
                     error = receive.exception()
                     if isinstance(error, WebsocketResponseError):
                         status = error.response.status_code
                         answer = tuple(error.response.headers.items())
-                    elif isinstance(error, WebsocketDisconnectError):
+                    elif isinstance(error, WEBSOCKET_DISCONNECT_ERRORS):
                         # A close before accept is an HTTP 403 in ASGI.
                         status = 101 if connection.accepted else 403  # type: ignore[attr-defined]
                 else:
                     receive.cancel()
                     if not connection.accepted:  # type: ignore[attr-defined]
-                        status = 504
-        except (WebsocketResponseError, WebsocketDisconnectError):
+                        status = 403 if websocket_app_returned(connection) else 504
+        except WEBSOCKET_DISCONNECT_ERRORS + (WebsocketResponseError,):  # noqa: RUF005 (mypy)
             pass
         return status, answer
 

@@ -382,6 +382,7 @@ def test_app_start_up_runs_as_under_a_server(
     assert (directory / f"{name}.stopped").read_text() == "stopped"
 
 
+@pytest.mark.timeout(90)  # starts a server in a subprocess
 def test_config_error_at_start_up_prints_the_problems(
     startup_module: tuple[str, Path],
 ) -> None:

@@ -123,6 +123,7 @@ def wait_listening(*urls: str) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.timeout(90)  # starts a server in a subprocess
 @pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_both_servers_and_the_process(demo: Demo, number: int) -> None:
@@ -147,6 +148,7 @@ def test_a_signal_stops_both_servers_and_the_process(demo: Demo, number: int) ->
     assert "allow_credentials=True" in page  # the API's cors() settings are on the page
 
 
+@pytest.mark.timeout(90)  # starts a server in a subprocess
 def test_the_printed_check_command_runs_from_the_repository_root(demo: Demo) -> None:
     lines = demo.read_until("Serving")
     wait_listening(lines[0].split()[1])

@@ -25,6 +25,7 @@ def dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, li
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up
     spec.loader.exec_module(module)
     venv = tmp_path / ".venv"
     (venv / "bin").mkdir(parents=True)
@@ -69,6 +70,7 @@ RUN_DEMO = (
 )
 
 
+@pytest.mark.timeout(90)  # starts a server in a subprocess
 @pytest.mark.skipif(os.name == "nt", reason="POSIX signals and process groups")
 @pytest.mark.parametrize("to_group", [True, False], ids=["ctrl-c to the terminal", "sigterm"])
 def test_dev_py_demo_stops_without_a_traceback(to_group: bool) -> None:

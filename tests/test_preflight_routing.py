@@ -394,3 +394,71 @@ async def test_preflight_for_a_method_gets_the_actual_requests_allow_origin(
     if not served:
         assert ACAM not in preflight.headers
         assert ACAH not in preflight.headers
+
+
+# --- the gate reads the scope as Quart does -------------------------------------------------
+
+
+def title_case_host(app: Any, host: bytes) -> Any:
+    """Middleware that sets Host under a title-case name (ASGI asks for lowercase; Quart
+    reads header names case-insensitively, so it routes by this Host all the same)."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = [(name, value) for name, value in scope["headers"] if name != b"host"]
+            # A server always names its own address; with no "host" the gate fell back to it.
+            scope = {**scope, "headers": [(b"Host", host), *headers], "server": ("localhost", 80)}
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def absolute_form(app: Any, prefix: str) -> Any:
+    """Middleware that hands the app an absolute-form target, as a server does for
+    ``OPTIONS http://host/path HTTP/1.1``."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "path": prefix + scope["path"]}
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def by_host(calls: Calls) -> Quart:
+    """A broad policy on the server's own host, a strict one on the public host."""
+    app = Quart(__name__, host_matching=True, static_host="static.example")
+    cors(app, allow_origin=ADMIN)
+    app.route("/r", methods=["DELETE"], host="localhost")(
+        route_cors(allow_origin=BLOG)(_view("server_host", calls))
+    )
+    app.route("/r", methods=["DELETE"], host="api.example")(_view("public_host", calls))
+    app.asgi_app = title_case_host(app.asgi_app, b"api.example")  # type: ignore[method-assign]
+    return app
+
+
+def by_path_parameters(calls: Calls) -> Quart:
+    """A broad policy on "/r;v", a strict one on "/r", where Quart routes "http://h/r;v"."""
+    app = Quart(__name__)
+    cors(app, allow_origin=ADMIN)
+    app.route("/r;v", methods=["DELETE"])(route_cors(allow_origin=BLOG)(_view("params", calls)))
+    app.route("/r", methods=["DELETE"])(_view("plain", calls))
+    app.asgi_app = absolute_form(app.asgi_app, "http://api.example")  # type: ignore[method-assign]
+    return app
+
+
+@pytest.mark.parametrize(
+    ("build_app", "path", "view"),
+    [(by_host, "/r", "public_host"), (by_path_parameters, "/r;v", "plain")],
+    ids=["title-case Host", "absolute-form target"],
+)
+async def test_the_gate_routes_the_scope_as_quart_does(
+    build_app: Callable[[Calls], Quart], path: str, view: str
+) -> None:
+    calls = Calls()
+    client = build_app(calls).test_client()
+    actual = await client.delete(path, headers={"Origin": BLOG})
+    assert calls.views == [f"{view} DELETE"]
+    assert ACAO not in actual.headers
+    response = await client.options(path, headers=preflight_headers(BLOG, "DELETE"))
+    assert cors_headers(response) == {}

@@ -83,7 +83,8 @@ class RoutingFacts:
         self.scheme: str = scope.get("scheme", "http")
         host_header = None
         for name, value in scope["headers"]:
-            if name == b"host":
+            # Any case, as Quart reads it: middleware may not write names in lowercase.
+            if name.lower() == b"host":
                 host_header = value.decode("latin-1")
                 break
         if host_header is None and scope.get("http_version", "1.1") < "1.1":

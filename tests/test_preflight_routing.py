@@ -462,3 +462,27 @@ async def test_the_gate_routes_the_scope_as_quart_does(
     assert ACAO not in actual.headers
     response = await client.options(path, headers=preflight_headers(BLOG, "DELETE"))
     assert cors_headers(response) == {}
+
+
+@pytest.mark.parametrize("method", ["DELETE", "GET", "PUT"])
+@pytest.mark.parametrize("origin", [BLOG, ADMIN])
+async def test_a_redirected_preflight_takes_the_redirected_requests_policy(
+    origin: str, method: str
+) -> None:
+    # Werkzeug redirects "/account" to "/account/" (or answers 404 for PUT, which no rule
+    # serves); the actual request's answer takes the policy of the rule it is redirected to,
+    # and so does the preflight's. Browsers refuse a redirected preflight; the answer must
+    # not claim more all the same.
+    app = Quart(__name__)
+    calls = Calls()
+    cors(app, allow_origin=re.compile(r"https://[a-z]+\.example"), allow_credentials=True)
+    app.route("/account/", methods=["GET"])(_view("read_account", calls))
+    app.route("/account/", methods=["DELETE"])(
+        route_cors(allow_origin=ADMIN, allow_credentials=True)(_view("delete_account", calls))
+    )
+    client = app.test_client()
+    preflight = await client.options("/account", headers=preflight_headers(origin, method))
+    actual = await send(app, method, "/account", {"Origin": origin})
+    assert preflight.headers.get(ACAO) == actual.headers.get(ACAO)
+    assert preflight.headers.get(ACAC) == actual.headers.get(ACAC)
+    assert calls.views == []

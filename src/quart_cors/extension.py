@@ -527,6 +527,8 @@ class _AppCORS:
             target = None if adapter is None else _route_preflight(adapter, facts)
             if target is not None:
                 endpoint, serves_method = target
+            elif adapter is not None:
+                endpoint = self._unrouted_preflight_endpoint(adapter, facts, request_)
         policy = self.policy_for(endpoint)
         if policy is None:
             return response
@@ -541,6 +543,23 @@ class _AppCORS:
         )
         apply_answer(response.headers, answer)
         return response
+
+    def _unrouted_preflight_endpoint(
+        self, adapter: Any, facts: RequestFacts, request_: Any
+    ) -> str | None:
+        """endpoint_of() for the actual request a preflight announces, when routing it fails.
+
+        Its redirect (or 404) takes the policy the actual request's redirect (or 404) gets, not
+        that of the rule Quart redirected the OPTIONS request for.
+        """
+        method = cast(str, facts.request_method).upper()
+        try:
+            adapter.match(method=method)
+        except RequestRedirect as redirect:
+            return redirect_endpoint(adapter, redirect, request_, method)
+        except HTTPException:
+            pass
+        return self._unmatched_endpoint(request_.path)
 
     async def answer_preflight_in_view(self, request_: Any) -> ResponseTypes | None:
         """A preflight's answer from inside a route_cors view (apps without cors()).

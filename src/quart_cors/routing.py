@@ -60,11 +60,17 @@ def method_not_allowed_endpoint(adapter: MapAdapter, error: MethodNotAllowed) ->
     return str(rule.endpoint)
 
 
-def redirect_endpoint(adapter: MapAdapter, redirect: RequestRedirect, request: Any) -> str | None:
-    """The endpoint a trailing-slash redirect points at (its response takes that policy)."""
+def redirect_endpoint(
+    adapter: MapAdapter, redirect: RequestRedirect, request: Any, method: str | None = None
+) -> str | None:
+    """The endpoint a trailing-slash redirect points at (its response takes that policy).
+
+    ``method``: the method to route the new URL with, when not the request's (a preflight's
+    requested method).
+    """
     path = unquote(urlsplit(redirect.new_url).path).removeprefix(request.root_path)
     try:
-        rule, _ = adapter.match(path, method=request.method, return_rule=True)
+        rule, _ = adapter.match(path, method=method or request.method, return_rule=True)
     except HTTPException:
         return None
     return str(rule.endpoint)

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from quart import Blueprint, Quart, abort, request
+from quart import Blueprint, Quart, Request, abort, request
+from werkzeug.exceptions import HTTPException
 
 from conftest import cors_headers, preflight_headers, send, vary
 from quart_cors import cors, cors_exempt, route_cors
@@ -485,4 +486,26 @@ async def test_a_redirected_preflight_takes_the_redirected_requests_policy(
     actual = await send(app, method, "/account", {"Origin": origin})
     assert preflight.headers.get(ACAO) == actual.headers.get(ACAO)
     assert preflight.headers.get(ACAC) == actual.headers.get(ACAC)
+    assert calls.views == []
+
+
+class TrustedHostsRequest(Request):
+    trusted_hosts = ["api.example"]  # noqa: RUF012 (Werkzeug declares it a list)
+
+
+async def test_an_untrusted_host_gets_quarts_answer_for_the_preflight_too() -> None:
+    # Quart refuses both requests before any view (SecurityError); the gate must not answer
+    # the preflight for a host the actual request can never reach.
+    host = "evil.example"
+    app = Quart(__name__)
+    app.request_class = TrustedHostsRequest
+    calls = Calls()
+    cors(app, allow_origin=BLOG)
+    app.route("/r", methods=["DELETE"])(_view("delete", calls))
+    client = app.test_client()
+    with pytest.raises(HTTPException) as actual:
+        await client.delete("/r", headers={"Host": host, "Origin": BLOG})
+    with pytest.raises(HTTPException) as preflight:
+        await client.options("/r", headers={"Host": host, **preflight_headers(BLOG, "DELETE")})
+    assert type(preflight.value) is type(actual.value)
     assert calls.views == []

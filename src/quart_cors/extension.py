@@ -795,9 +795,14 @@ class _Preflight:
 
     async def _answer(self, state: _AppCORS, facts: RequestFacts) -> Answer | None:
         app = self.app
-        adapter = app.create_url_adapter(
-            RoutingFacts(self.scope, app.config["SERVER_NAME"])  # type: ignore[arg-type]
-        )
+        try:
+            adapter = app.create_url_adapter(
+                RoutingFacts(  # type: ignore[arg-type]
+                    self.scope, app.config["SERVER_NAME"], app.request_class.trusted_hosts
+                )
+            )
+        except HTTPException:
+            return None  # a Host Quart refuses (untrusted, or no valid name): Quart answers
         target = None if adapter is None else _route_preflight(adapter, facts)
         if target is None:
             return None  # 404 or redirect: Quart answers, with CORS headers

@@ -85,7 +85,9 @@ class RoutingFacts:
 
     __slots__ = ("host", "method", "path", "query_string", "root_path", "scheme")
 
-    def __init__(self, scope: Scope, server_name: str | None) -> None:
+    def __init__(
+        self, scope: Scope, server_name: str | None, trusted_hosts: list[str] | None = None
+    ) -> None:
         self.scheme: str = scope.get("scheme", "http")
         host_header = None
         for name, value in scope["headers"]:
@@ -96,7 +98,10 @@ class RoutingFacts:
         if host_header is None and scope.get("http_version", "1.1") < "1.1":
             host_header = server_name or ""  # as Quart does for HTTP/1.0 requests
         server = scope.get("server")
-        self.host = get_host(self.scheme, host_header, tuple(server) if server else None)
+        # trusted_hosts: the app's request class refuses other hosts (SecurityError, a 400).
+        self.host = get_host(
+            self.scheme, host_header, tuple(server) if server else None, trusted_hosts
+        )
         self.method: str = scope.get("method", "GET")  # a websocket handshake is a GET
         self.root_path: str = scope.get("root_path", "")
         # As Werkzeug's request does: one leading slash.

@@ -509,3 +509,60 @@ async def test_an_untrusted_host_gets_quarts_answer_for_the_preflight_too() -> N
         await client.options("/r", headers={"Host": host, **preflight_headers(BLOG, "DELETE")})
     assert type(preflight.value) is type(actual.value)
     assert calls.views == []
+
+
+# --- property: apps with route_cors only never answer more than the actual request gets ----
+
+ROUTE_POLICIES = st.one_of(
+    st.just("plain"),
+    st.just("exempt"),
+    # (origins, whether the view answers OPTIONS itself)
+    st.tuples(st.lists(st.sampled_from(ORIGINS), max_size=2, unique=True), st.booleans()),
+)
+
+
+def _route_cors_app(rules: list[tuple[list[str], Any]], *, under_empty_cors: bool) -> Quart:
+    app = Quart(__name__)
+    if under_empty_cors:
+        cors(app, allow_origin=[])
+    for index, (rule_methods, policy) in enumerate(rules):
+        view: Any = _view(f"rule{index}", Calls())
+        methods = rule_methods
+        if policy == "exempt":
+            view = cors_exempt(view)
+        elif policy != "plain":
+            origins, own_options = policy
+            view = route_cors(
+                allow_origin=origins,
+                allow_credentials=True,
+                provide_automatic_options=not own_options,
+            )(view)
+            if own_options:
+                methods = [*rule_methods, "OPTIONS"]
+        app.add_url_rule("/p", f"rule{index}", view, methods=methods)
+    return app
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    rules=st.lists(st.tuples(METHOD_SETS, ROUTE_POLICIES), min_size=1, max_size=4),
+    method=st.sampled_from(METHODS),
+    origin=st.sampled_from(ORIGINS),
+    under_empty_cors=st.booleans(),
+)
+async def test_route_cors_preflight_never_allows_what_the_actual_request_refuses(
+    rules: list[tuple[list[str], Any]], method: str, origin: str, under_empty_cors: bool
+) -> None:
+    # Without cors() a plain rule that Quart sends OPTIONS to answers without CORS headers (a
+    # refusal, as documented); a preflight that does allow M must agree with the actual M.
+    app = _route_cors_app(rules, under_empty_cors=under_empty_cors)
+    preflight = await app.test_client().options("/p", headers=preflight_headers(origin, method))
+    actual = await send(app, method, "/p", {"Origin": origin})
+    allowed = [item.strip() for item in preflight.headers.get(ACAM, "").split(",")]
+    if under_empty_cors or method in allowed:
+        assert preflight.headers.get(ACAO) == actual.headers.get(ACAO)
+        assert preflight.headers.get(ACAC) == actual.headers.get(ACAC)

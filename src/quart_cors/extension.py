@@ -408,10 +408,12 @@ class _AppCORS:
         request's ASGI scope, for origin callables that take the request.
         """
         origin = facts.origin
-        allowed = origin is not None and await policy.match_origin_async(
-            origin, self.cors_request(policy, scope)
-        )
         preflight = facts.is_preflight(method)
+        # A preflight asks on behalf of the actual request: callables see its method.
+        allowed = origin is not None and await policy.match_origin_async(
+            origin,
+            self.cors_request(policy, scope, facts.request_method if preflight else None),
+        )
         if preflight and origin is not None and facts.request_method:  # (narrows the types)
             answer = policy.preflight(
                 origin,
@@ -431,11 +433,15 @@ class _AppCORS:
             )
         return answer
 
-    def cors_request(self, policy: Policy, scope: Scope) -> CORSRequest | None:
+    def cors_request(
+        self, policy: Policy, scope: Scope, requested_method: str | None = None
+    ) -> CORSRequest | None:
         """The request object for f(origin, request) callables; None when no callable takes it.
 
         Built from the ASGI scope alone, so a preflight answered before Quart makes its request
-        objects gets the same object as the actual request.
+        objects gets the same object as the actual request; for a preflight, ``method`` is the
+        method it asks for (Access-Control-Request-Method), so that a callable deciding by
+        method answers the preflight as it will answer the actual request.
         """
         if scope is None or not policy.origins.needs_request:
             return None
@@ -444,7 +450,7 @@ class _AppCORS:
             scheme=facts.scheme,
             host=facts.host.lower(),
             path=facts.path,
-            method=facts.method,
+            method=requested_method or facts.method,
             headers=RequestHeaders(scope["headers"]),
         )
 

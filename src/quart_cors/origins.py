@@ -109,8 +109,9 @@ class CORSRequest:
 
     The same object is built for preflights (answered before Quart makes its request) and for
     actual requests. ``host`` is lowercased and keeps a non-default port; ``path`` excludes the
-    app's root path. Decide from ``host`` and ``path``, never from headers a page's script
-    may set.
+    app's root path; on a preflight ``method`` is the method the actual request will use (its
+    Access-Control-Request-Method), so a decision by method is the same for both. Decide from
+    ``host`` and ``path``, never from headers a page's script may set.
     """
 
     scheme: str

@@ -442,15 +442,17 @@ def test_any_origin_regex_with_credentials_names_the_pattern_and_the_fix() -> No
     assert "callable that returns True" in message
 
 
-# Regexes that accept sites anyone can register, though none of the .invalid canaries: E004
-# misses them today (review finding; the canaries only catch "any host at all").
-@pytest.mark.xfail(strict=True, reason="E004 only tries canaries under .invalid")
+# Regexes that accept sites anyone can register, though not every host: E004 probes names
+# under common top-level domains and the pattern's own literal host, glued or extended.
 @pytest.mark.parametrize(
     ("pattern", "registrable"),
     [
         (r"https://[a-z0-9-]+\.com", "https://evil.com"),
+        (r"https://[a-z]+\.com", "https://evil.com"),
         (r"https://.*example\.com", "https://evilexample.com"),
+        (r"https://[a-z]*example\.com", "https://evilexample.com"),
         (r"https://example\.com.*", "https://example.com.evil.net"),
+        (r"https?://example\.com(\..*)?", "https://example.com.evil.net"),
     ],
 )
 def test_regex_that_accepts_registrable_sites_with_credentials_is_refused(
@@ -461,6 +463,23 @@ def test_regex_that_accepts_registrable_sites_with_credentials_is_refused(
     with pytest.raises(CORSConfigError) as caught:
         cors(Quart(__name__), allow_origin=regex, allow_credentials=True)
     assert caught.value.codes == ("E004",)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"https://([a-z]+\.)?example\.com",
+        r"https://(a|b)\.example\.com",
+        r"https://[a-z]+\.example\.com",
+        r"https://.*\.example\.com",
+        r"https://app-[0-9]+\.example\.com",
+        r"https://example\.com(:\d+)?",
+        r"http://localhost:\d+",
+        r"https://[a-z0-9-]+\.example\.co\.uk",
+    ],
+)
+def test_regex_narrowed_to_your_sites_is_accepted_with_credentials(pattern: str) -> None:
+    cors(Quart(__name__), allow_origin=re.compile(pattern), allow_credentials=True)
 
 
 async def test_inherited_credentials_meet_a_routes_any_origin_regex_at_startup() -> None:

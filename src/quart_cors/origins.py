@@ -291,9 +291,32 @@ def predicate_arity(item: Callable[..., Any]) -> int | None:
     return None
 
 
+# Sites anyone can register under the common top-level domains: a regex that matches one lets
+# in any name there (https://[a-z]+\.com).
+# One label of letters only, so that narrow character classes such as [a-z]+ match it too.
+_CANARY = "quartcorscanary"
+REGISTRABLE_CANARIES: tuple[str, ...] = tuple(
+    f"https://{_CANARY}.{tld}" for tld in ("com", "net", "org", "io", "dev", "app")
+)
+# Runs of literal host text in a pattern, such as "example\.com" in r"https://.*example\.com".
+_LITERAL_HOST = re.compile(r"(?:[a-z0-9-]|\\\.)+\\\.(?:[a-z0-9-]|\\\.)*[a-z0-9-]")
+
+
 def canary_matched_by(regex: re.Pattern[str]) -> str | None:
-    """The first canary origin the regex matches whole, or None when it matches none."""
-    return next((canary for canary in CANARY_ORIGINS if regex.fullmatch(canary)), None)
+    r"""An origin you cannot control that the regex matches whole, or None when none is found.
+
+    Tries origins under the reserved .invalid domain (a regex matching one matches any host),
+    registrable names under common top-level domains, and the regex's own literal host glued
+    to a name of ours (evilexample.com for ".*example\.com") or followed by a domain of ours
+    (example.com.evil.net for "example\.com.*").
+    """
+    probes = [*CANARY_ORIGINS, *REGISTRABLE_CANARIES]
+    for literal in _LITERAL_HOST.findall(regex.pattern.lower()):
+        host = literal.replace("\\.", ".").strip(".")
+        for scheme in ("https", "http"):
+            probes.append(f"{scheme}://{_CANARY}{host}")
+            probes.append(f"{scheme}://{host}.{_CANARY}.invalid")
+    return next((probe for probe in probes if regex.fullmatch(probe)), None)
 
 
 def _origin_items(value: object, setting: str, problems: list[ConfigProblem]) -> Iterable[object]:

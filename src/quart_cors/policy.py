@@ -417,8 +417,8 @@ def credential_problems(origins: OriginMatcher) -> list[ConfigProblem]:
             errors.CREDENTIALS_WITH_ANY_ORIGIN_REGEX,
             "allow_origin",
             regex,
-            f"this regex matches origins no one controls (it matches "
-            f"{canary_matched_by(regex)!r}), so with credentials any site could read your "
+            f"this regex matches origins you do not control (it matches "
+            f"{canary_matched_by(regex)!r}), so with credentials other sites could read your "
             "users' data; narrow it to the sites you trust, or, to allow every origin on "
             "purpose, pass a callable that returns True (allow_origin=lambda origin: True)",
         )

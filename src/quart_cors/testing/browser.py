@@ -19,7 +19,7 @@ from .classification import (
     needs_preflight,
     preflight_request_headers,
 )
-from .local_network import PRIVACY, AddressSpace, address_space
+from .local_network import ADDRESS_SPACES, AddressSpace, local_network_check
 from .messages import (
     Block,
     Credentials,
@@ -29,7 +29,13 @@ from .messages import (
     HTTPResponse,
     WebSocketResult,
 )
-from .origin import origin_problem, redirect_tainted, serialize_origin, suggested_origin
+from .origin import (
+    canonical_url,
+    origin_problem,
+    redirect_tainted,
+    serialize_origin,
+    suggested_origin,
+)
 from .preflight_cache import PreflightCacheEntry, parse_max_age
 from .readable_headers import readable_response_headers
 from .transports import QuartTransport, Transport
@@ -152,7 +158,7 @@ class Browser:
         self.base_url = base_url or "http://localhost"
         self.strict = strict
         self.clock = clock
-        if page_address_space is not None and page_address_space not in PRIVACY:
+        if page_address_space is not None and page_address_space not in ADDRESS_SPACES:
             raise ValueError(
                 "page_address_space must be 'public', 'local', 'loopback' or None, not "
                 f"{page_address_space!r}"
@@ -173,29 +179,18 @@ class Browser:
         allowed = tuple(schemes)
         if parts.scheme not in allowed or not parts.hostname:
             raise ValueError(f"{url!r} is not a URL with a host and scheme {' or '.join(allowed)}")
-        return url.split("#", 1)[0]
+        return canonical_url(url.split("#", 1)[0])
 
     def _local_network_check(self, url: str) -> Block | None:
-        """Chromium's Local Network Access: a request to a more private address space needs
-        the user's permission, and is refused before it is sent without it."""
-        if self.page_address_space is None or self.local_network_access:
+        """Local Network Access, for a page whose address space is known (same-origin spared)."""
+        if self.page_address_space is None:
             return None
         scheme, _, rest = url.partition(":")
         http_url = {"ws": "http", "wss": "https"}.get(scheme.lower(), scheme) + ":" + rest
         if serialize_origin(http_url) == self.origin:
             return None
-        target = address_space(url)
-        if PRIVACY[target] <= PRIVACY[self.page_address_space]:
-            return None
-        return Block(
-            "local_network_access_denied",
-            f"the page {self.origin!r} was loaded from the {self.page_address_space} address "
-            f"space and {url} is a {target} address, so Chromium's Local Network Access "
-            "refuses the request before sending it unless the user grants the page the "
-            "local-network-access permission; no server header can lift this "
-            "(allow_private_network only answers the retired Private Network Access "
-            "preflight): serve the page from a local address as well, or ask users to allow "
-            "local network access",
+        return local_network_check(
+            self.origin, self.page_address_space, url, permission=self.local_network_access
         )
 
     def _cookie_header(self) -> list[tuple[str, str]]:
@@ -276,8 +271,13 @@ class Browser:
             send_cookies = fetch.credentials == "include" or (
                 fetch.credentials == "same-origin" and same_origin
             )
+            if not same_origin and not self.strict:
+                _warn_chromium_safelisted(fetch, trace)
             if not same_origin and needs_preflight(
-                fetch.method, fetch.headers, use_cors_preflight=fetch.use_cors_preflight
+                fetch.method,
+                fetch.headers,
+                use_cors_preflight=fetch.use_cors_preflight,
+                strict=self.strict,
             ):
                 block = await self._preflight(fetch, trace, origin)
                 if block is not None:
@@ -340,7 +340,7 @@ class Browser:
 
     async def _preflight(self, fetch: _Fetch, trace: _Trace, origin: str) -> Block | None:
         """F#cors-preflight-fetch, unless the preflight cache already covers the request."""
-        unsafe = cors_unsafe_request_header_names(fetch.headers)
+        unsafe = cors_unsafe_request_header_names(fetch.headers, strict=self.strict)
         key = (origin, trace.url)
         cached = self.preflight_cache.get(key)
         if cached is not None and cached.allows(
@@ -398,7 +398,10 @@ class Browser:
                 "too_many_redirects", f"more than {MAX_REDIRECTS} redirects: fix the redirect loop"
             )
         trace.redirects.append(trace.response)
-        next_url = urljoin(trace.url, location)
+        try:
+            next_url = canonical_url(urljoin(trace.url, location))
+        except ValueError as error:
+            return Block("redirect_invalid", f"the redirect to {location!r} is invalid: {error}")
         parts = urlsplit(next_url)
         if parts.scheme not in {"http", "https"}:
             return Block("redirect_invalid", f"the redirect to {location!r} is not http(s)")
@@ -452,13 +455,65 @@ class Browser:
                 f"the server accepted the WebSocket handshake from origin {self.origin!r}",
                 request,
             )
-        return WebSocketResult(
-            False,
-            status,
-            answer,
-            "websocket_refused",
-            f"the server refused the WebSocket handshake from origin {self.origin!r} with status "
-            f"{status} (browsers do no CORS check here; the server decides): add "
-            f"{self.origin!r} to allow_origin of websocket_cors() or cors()",
-            request,
+        block = _websocket_block(status, self.origin, url)
+        return WebSocketResult(False, status, answer, block.code, block.explanation, request)
+
+def _warn_chromium_safelisted(fetch: _Fetch, trace: _Trace) -> None:
+    """Note, once per fetch, the headers that only Chromium sends without a preflight."""
+    if any(warning.code == "chromium_safelisted_header" for warning in trace.warnings):
+        return
+    chromium = set(cors_unsafe_request_header_names(fetch.headers))
+    standard = cors_unsafe_request_header_names(fetch.headers, strict=True)
+    extra = [name for name in standard if name not in chromium]
+    if extra:
+        listed = ", ".join(repr(name) for name in extra)
+        trace.warnings.append(
+            FetchWarning(
+                "chromium_safelisted_header",
+                f"Chromium treats {listed} as CORS-safelisted (a client hint) and sends it "
+                "without asking the server; the Fetch Standard and other browsers preflight "
+                f"it: add {listed} to allow_headers if other browsers must send it",
+            )
         )
+
+
+def _websocket_block(status: int, origin: str, url: str) -> Block:
+    """Why a handshake failed. Browsers do no CORS check on WebSockets: the server's answer
+    is the verdict, and only a 400 is what quart-cors answers to an Origin it refuses."""
+    if status == 0:
+        return Block(
+            "websocket_handshake_timeout",
+            f"the server took the connection to {url} but never answered the handshake, so "
+            "the page's WebSocket stays connecting (CORS is not involved): the websocket "
+            "handler must accept (call websocket.accept(), or send or receive, which accept) "
+            "or refuse; look for a hook or handler that waits before doing either",
+        )
+    if status == 404:
+        return Block(
+            "websocket_not_found",
+            f"the server has no WebSocket route at {url} (status 404; CORS is not involved): "
+            "check the path, and that the route is declared with @app.websocket (an "
+            "@app.route path does not take WebSockets)",
+        )
+    if status >= 500:
+        return Block(
+            "websocket_server_error",
+            f"the server failed while answering the handshake (status {status}; CORS is not "
+            "involved): the websocket handler or a before_websocket hook raised an exception; "
+            "the server's log has the traceback",
+        )
+    if status == 400:
+        return Block(
+            "websocket_refused",
+            f"the server refused the WebSocket handshake from origin {origin!r} with status "
+            "400, which is how quart-cors refuses an Origin it does not allow (browsers do no "
+            f"CORS check here; the server decides): add {origin!r} to allow_origin of "
+            "websocket_cors() or cors(); if it is already allowed, the handler or a hook "
+            "refused the handshake itself",
+        )
+    return Block(
+        "websocket_rejected",
+        f"the server rejected the WebSocket handshake with status {status}, which is not how "
+        "quart-cors refuses an origin (400): the handler or a before_websocket hook refused it "
+        "(closing before accept() gives 403); check its conditions, such as authentication",
+    )

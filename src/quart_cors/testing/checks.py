@@ -158,19 +158,11 @@ def preflight_check(
         )
     if not methods and use_cors_preflight:
         methods = (method,)
+    # Byte for byte: fetch() uppercases only the six standard methods, and Chromium 156 no
+    # longer uppercases the rest before comparing (crbug.com/1228178).
     method_ok = (
         method in methods or is_cors_safelisted_method(method) or (not include and "*" in methods)
     )
-    if not method_ok and method.upper() in methods:
-        # Chromium still uppercases the request method before comparing (crbug 1228178).
-        method_ok = True
-        warnings.append(
-            FetchWarning(
-                "method_matched_uppercase",
-                f"{method!r} matched only after uppercasing (Chromium's legacy rule; the Fetch "
-                f"Standard compares case-sensitively): list {method!r} in allow_methods",
-            )
-        )
     if not method_ok:
         if not methods:
             listed = "has no Access-Control-Allow-Methods, which allows only GET, HEAD and POST"

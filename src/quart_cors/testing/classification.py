@@ -47,6 +47,16 @@ _FORBIDDEN_REQUEST_HEADERS = frozenset(
 _METHOD_OVERRIDE_HEADERS = frozenset(
     {"x-http-method", "x-http-method-override", "x-method-override"}
 )
+# Chromium safelists more request headers than the Fetch Standard: client hints and its own
+# Intervention header (services/network/public/cpp/cors/cors.cc, IsCorsSafelistedHeader). Each
+# name maps to its value rule. (Its Sec-CH-* hints are forbidden names for scripts anyway.)
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)  # 1*DIGIT [ "." 1*DIGIT ]
+_INTEGER = re.compile(r"[0-9]+", re.ASCII)  # 1*DIGIT
+_EFFECTIVE_CONNECTION_TYPES = frozenset({"slow-2g", "2g", "3g", "4g"})  # compared as written
+CHROMIUM_SAFELISTED_REQUEST_HEADERS = frozenset(
+    {"device-memory", "downlink", "dpr", "ect", "intervention", "rtt", "save-data"}
+    | {"viewport-width", "width"}
+)
 
 
 def checked_method(method: str, body: object = None) -> str:
@@ -89,11 +99,17 @@ def _has_unsafe_byte(value: str) -> bool:
     return any((ord(char) < 0x20 and char != "\t") or char in _CORS_UNSAFE_BYTES for char in value)
 
 
-def is_cors_safelisted_request_header(name: str, value: str) -> bool:
-    """F#cors-safelisted-request-header: the name and its value rules, 128 bytes at most."""
+def is_cors_safelisted_request_header(name: str, value: str, *, strict: bool = False) -> bool:
+    """F#cors-safelisted-request-header: the name and its value rules, 128 bytes at most.
+
+    Without ``strict``, Chromium's extra names count too (see ``chromium_safelisted_header``);
+    with it, only the Fetch Standard's.
+    """
     if len(value.encode("utf-8")) > 128:
         return False
     lowered = name.lower()
+    if not strict and lowered in CHROMIUM_SAFELISTED_REQUEST_HEADERS:
+        return chromium_safelisted_header(lowered, value)
     if lowered == "accept":
         return not _has_unsafe_byte(value)
     if lowered in {"accept-language", "content-language"}:
@@ -114,16 +130,39 @@ def is_cors_safelisted_request_header(name: str, value: str) -> bool:
     return False
 
 
-def cors_unsafe_request_header_names(headers: Headers) -> list[str]:
+def chromium_safelisted_header(name: str, value: str) -> bool:
+    """Whether Chromium sends this client hint or Intervention header without a preflight.
+
+    Not in the Fetch Standard: other browsers preflight these names. Values follow Chromium's
+    rules: DPR, Device-Memory and Downlink a decimal number, Width, Viewport-Width and RTT
+    an integer, ECT one of slow-2g, 2g, 3g, 4g, Save-Data "on" (any case), Intervention
+    anything (128 bytes at most, like every safelisted value).
+    """
+    lowered = name.lower()
+    if lowered not in CHROMIUM_SAFELISTED_REQUEST_HEADERS or len(value.encode("utf-8")) > 128:
+        return False
+    if lowered in {"device-memory", "downlink", "dpr"}:
+        return _DECIMAL.fullmatch(value) is not None
+    if lowered in {"rtt", "viewport-width", "width"}:
+        return _INTEGER.fullmatch(value) is not None
+    if lowered == "ect":
+        return value in _EFFECTIVE_CONNECTION_TYPES
+    if lowered == "save-data":
+        return value.lower() == "on"
+    return True  # intervention: Chromium checks nothing but the length
+
+
+def cors_unsafe_request_header_names(headers: Headers, *, strict: bool = False) -> list[str]:
     """F#cors-unsafe-request-header-names: lowercased, de-duplicated, sorted by byte.
 
-    Safelisted headers whose values add up to more than 1024 bytes all become unsafe.
+    Safelisted headers whose values add up to more than 1024 bytes all become unsafe. Without
+    ``strict``, Chromium's extra safelisted names count as safelisted.
     """
     unsafe: set[str] = set()
     safelisted: set[str] = set()
     safelisted_size = 0
     for name, value in headers:
-        if is_cors_safelisted_request_header(name, value):
+        if is_cors_safelisted_request_header(name, value, strict=strict):
             safelisted.add(name.lower())
             safelisted_size += len(value.encode("utf-8"))
         else:
@@ -133,11 +172,14 @@ def cors_unsafe_request_header_names(headers: Headers) -> list[str]:
     return sorted(unsafe, key=lambda name: name.encode("latin-1", "replace"))
 
 
-def needs_preflight(method: str, headers: Headers, *, use_cors_preflight: bool = False) -> bool:
+def needs_preflight(
+    method: str, headers: Headers, *, use_cors_preflight: bool = False, strict: bool = False
+) -> bool:
     """F#main-fetch: an unsafe method, an unsafe header, or the use-CORS-preflight flag."""
     if use_cors_preflight:
         return True
-    return not is_cors_safelisted_method(method) or bool(cors_unsafe_request_header_names(headers))
+    unsafe = cors_unsafe_request_header_names(headers, strict=strict)
+    return not is_cors_safelisted_method(method) or bool(unsafe)
 
 
 def preflight_request_headers(origin: str, method: str, unsafe_names: Sequence[str]) -> Headers:

@@ -15,6 +15,66 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _NUMERIC_LABEL = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]*", re.ASCII)
 
 
+def parse_ipv4_host(host: str) -> ipaddress.IPv4Address | None:
+    """The URL Standard's IPv4 parser: the address a browser reads in ``host``, or None for a
+    domain. ``127.1``, ``2130706433`` and ``0x7f.1`` all mean 127.0.0.1.
+
+    Raises ValueError for a host that ends in a number but is no IPv4 address (``1.2.3.256``),
+    which makes the whole URL invalid to a browser.
+    """
+    if ":" in host:
+        return None  # an IPv6 literal (brackets removed)
+    parts = host.split(".")
+    if parts[-1] == "" and len(parts) > 1:
+        parts.pop()  # one trailing dot is allowed
+    last = parts[-1]
+    if not (last.isascii() and last.isdigit()) and _ipv4_number(last) is None:
+        return None  # F#ends-in-a-number: not an IPv4 address, a domain
+    numbers = [_ipv4_number(part) for part in parts]
+    if len(parts) > 4 or any(number is None for number in numbers):
+        raise ValueError(f"{host!r} ends in a number but is not an IPv4 address")
+    values = [number for number in numbers if number is not None]
+    if any(value > 255 for value in values[:-1]) or values[-1] >= 256 ** (5 - len(values)):
+        raise ValueError(f"{host!r} is an IPv4 address out of range")
+    address = values[-1]
+    for index, value in enumerate(values[:-1]):
+        address += value * 256 ** (3 - index)
+    return ipaddress.IPv4Address(address)
+
+
+def canonical_url(url: str) -> str:
+    """``url`` with an IPv4 host written as browsers write it (``http://127.1/`` becomes
+    ``http://127.0.0.1/``). Raises ValueError where a browser finds the URL invalid."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host or host.startswith("[") or ":" in host:
+        return url
+    address = parse_ipv4_host(host)
+    if address is None:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    port = hostport[len(host) :] if hostport.lower().startswith(host) else ""
+    netloc = f"{userinfo}@{address}{port}" if userinfo else f"{address}{port}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _ipv4_number(part: str) -> int | None:
+    """URL Standard, IPv4 number parser: decimal, 0x hexadecimal or 0-prefixed octal."""
+    if not part or not part.isascii():
+        return None
+    radix = 10
+    if part[:2] in {"0x", "0X"}:
+        part, radix = part[2:], 16
+    elif len(part) > 1 and part.startswith("0"):
+        part, radix = part[1:], 8
+    if not part:
+        return 0
+    digits = {10: "0123456789", 16: "0123456789abcdefABCDEF", 8: "01234567"}[radix]
+    if any(char not in digits for char in part):
+        return None
+    return int(part, radix)
+
+
 def serialize_origin(url: str) -> str:
     """The ASCII serialization of a URL's origin: scheme://host[:port], default port omitted."""
     parts = urlsplit(url)
@@ -82,7 +142,11 @@ def suggested_origin(value: str) -> str | None:
     if not scheme or not host:
         return None
     try:
-        address = ipaddress.ip_address(host)
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = parse_ipv4_host(host)
+    except ValueError:
+        return None
+    try:
+        address = address or ipaddress.ip_address(host)
     except ValueError:
         if any(char in host for char in "\u00df\u03c2\u200c\u200d"):
             return None  # IDNA 2003 maps these unlike browsers (UTS 46): do not guess

@@ -13,16 +13,27 @@ from .messages import Credentials
 # Chromium's preflight cache defaults (services/network/cors/preflight_result.cc).
 DEFAULT_MAX_AGE = 5
 MAX_MAX_AGE = 7200
+_INT64 = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def parse_max_age(value: str | None) -> int:
-    """Access-Control-Max-Age as Chromium reads it: default 5 s, capped at 7200 s.
+    """Access-Control-Max-Age as Chromium reads it (ParseAccessControlMaxAge): whole seconds,
+    capped at 7200.
 
-    A missing or unparsable value means 5 s; a negative value means no caching (0).
+    The value is a signed 64-bit decimal integer, with an optional ``+`` or ``-`` and nothing
+    else (surrounding spaces are HTTP's, not the value's). A missing value, or one that is not
+    such an integer (``1.5``, ``10s``, or a number too large for 64 bits), means the 5 s
+    default; a negative value means no caching (0).
     """
-    if value is None or re.fullmatch(r"-?\d+", value.strip()) is None:
+    if value is None:
         return DEFAULT_MAX_AGE
-    seconds = int(value.strip())
+    text = value.strip(" \t")
+    if _INT64.fullmatch(text) is None:
+        return DEFAULT_MAX_AGE
+    seconds = int(text)
+    if not _INT64_MIN <= seconds <= _INT64_MAX:
+        return DEFAULT_MAX_AGE  # base::StringToInt64 fails on overflow
     return max(0, min(seconds, MAX_MAX_AGE))
 
 
@@ -51,8 +62,7 @@ class PreflightCacheEntry:
         wildcard = not include and "*" in self.methods
         if not (
             is_cors_safelisted_method(method)
-            or method in self.methods
-            or method.upper() in self.methods
+            or method in self.methods  # case-sensitive, like the preflight check
             or wildcard
         ):
             return False

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import ssl
-import time
-from typing import Protocol
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
 
 from quart import Quart
-from quart.testing.connections import WebsocketDisconnectError, WebsocketResponseError
-from quart.testing.utils import sentinel
-from werkzeug.datastructures import Headers as WerkzeugHeaders
 
 from .messages import Headers, HTTPRequest, HTTPResponse
 
@@ -29,75 +27,158 @@ class Transport(Protocol):
     async def send(self, request: HTTPRequest) -> HTTPResponse: ...
 
     async def websocket(self, request: HTTPRequest) -> tuple[int, Headers]:
-        """Perform a handshake; return its status (101 when accepted) and headers."""
+        """Perform a handshake; return its status (101 when accepted) and headers.
+
+        The status is 0 when the server took the connection but never answered the handshake
+        in time; raise TransportError when nothing could be reached at all.
+        """
         ...
 
 
 class QuartTransport:
-    """Sends requests to a Quart app through its test client; no network involved."""
+    """Sends requests to a Quart app in process, through its ASGI interface as a server would.
 
-    def __init__(self, app: Quart) -> None:
+    The response is what the app hands the server (status, headers, body), so it shows the
+    headers a real server sends, without the ``Date`` and ``Server`` headers a server adds
+    itself and with names lowercased as HTTP/1.1 servers send them. An exception that escapes
+    the app becomes a 500, as in Hypercorn. No network, no lifespan start-up: run the app's
+    start-up yourself (``async with app.test_app():``) when its routes need it.
+
+    ``handshake_timeout`` is how long a WebSocket handshake may wait for the app to accept
+    or refuse it; a handshake still unanswered then has status 0.
+    """
+
+    def __init__(self, app: Quart, *, handshake_timeout: float = 5.0) -> None:
         self.app = app
+        self.handshake_timeout = handshake_timeout
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
-        parts = urlsplit(request.url)
-        path = parts.path or "/"
-        if parts.query:
-            path = f"{path}?{parts.query}"
-        headers = WerkzeugHeaders(list(request.headers))
-        if "host" not in headers:
-            headers["Host"] = parts.netloc
-        client = self.app.test_client(use_cookies=False)
-        response = await client.open(
-            path,
-            method=request.method,
-            headers=headers,
-            data=request.body,
-            scheme=parts.scheme or "http",
-            json=sentinel,
-        )
-        body = await response.get_data(as_text=False)
-        return HTTPResponse(
-            status=response.status_code,
-            headers=tuple(response.headers.items()),
-            body=body,
-            url=request.url,
-        )
+        scope = _asgi_scope("http", request)
+        scope["method"] = request.method
+        delivered = False
+        finished = asyncio.Event()
+        status = 500
+        headers: list[tuple[str, str]] = []
+        body = bytearray()
+
+        async def receive() -> dict[str, Any]:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": request.body, "more_body": False}
+            await finished.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Mapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers[:] = _decode_headers(message.get("headers", ()))
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    finished.set()
+
+        try:
+            await self.app(scope, receive, send)  # type: ignore[arg-type]
+        except Exception:
+            if not headers:  # nothing sent yet: the server answers 500 itself
+                return HTTPResponse(500, (("content-length", "0"),), b"", request.url)
+        finally:
+            finished.set()
+        if request.method == "HEAD":
+            body.clear()
+        return HTTPResponse(status, tuple(headers), bytes(body), request.url)
 
     async def websocket(self, request: HTTPRequest) -> tuple[int, Headers]:
-        parts = urlsplit(request.url)
-        path = parts.path or "/"
-        if parts.query:
-            path = f"{path}?{parts.query}"
-        headers = WerkzeugHeaders(list(request.headers))
-        headers.setdefault("Host", parts.netloc)
-        client = self.app.test_client(use_cookies=False)
-        scheme = "wss" if parts.scheme in {"https", "wss"} else "ws"
-        status: int = 101
-        answer: Headers = ()
+        scope = _asgi_scope("websocket", request)
+        scope["scheme"] = "wss" if scope["scheme"] in {"https", "wss"} else "ws"
+        scope["subprotocols"] = []
+        scope["extensions"] = {"websocket.http.response": {}}
+        connected = False
+        answered = asyncio.Event()
+        closed = asyncio.Event()
+        answer: list[tuple[int, Headers]] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal connected
+            if not connected:
+                connected = True
+                return {"type": "websocket.connect"}
+            await closed.wait()
+            return {"type": "websocket.disconnect", "code": 1000}
+
+        async def send(message: Mapping[str, Any]) -> None:
+            if answer:
+                return
+            kind = message["type"]
+            headers = tuple(_decode_headers(message.get("headers", ())))
+            if kind == "websocket.accept":
+                answer.append((101, headers))
+            elif kind == "websocket.close":
+                answer.append((403, ()))  # a close before accept: servers answer 403
+            elif kind == "websocket.http.response.start":
+                answer.append((int(message["status"]), headers))
+            answered.set()
+
+        task = asyncio.ensure_future(self.app(scope, receive, send))  # type: ignore[arg-type]
+        waiter = asyncio.ensure_future(answered.wait())
         try:
-            async with client.websocket(path, headers=headers, scheme=scheme) as connection:
-                receive = asyncio.ensure_future(connection.receive())
-                deadline = time.monotonic() + 5
-                while not connection.accepted and not receive.done():  # type: ignore[attr-defined]
-                    if time.monotonic() > deadline:
-                        break
-                    await asyncio.sleep(0.001)
-                if receive.done():
-                    error = receive.exception()
-                    if isinstance(error, WebsocketResponseError):
-                        status = error.response.status_code
-                        answer = tuple(error.response.headers.items())
-                    elif isinstance(error, WebsocketDisconnectError):
-                        # A close before accept is an HTTP 403 in ASGI.
-                        status = 101 if connection.accepted else 403  # type: ignore[attr-defined]
-                else:
-                    receive.cancel()
-                    if not connection.accepted:  # type: ignore[attr-defined]
-                        status = 504
-        except (WebsocketResponseError, WebsocketDisconnectError):
-            pass
-        return status, answer
+            await asyncio.wait(
+                {task, waiter}, timeout=self.handshake_timeout, return_when="FIRST_COMPLETED"
+            )
+        finally:
+            closed.set()
+            waiter.cancel()
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        if answer:
+            return answer[0]
+        if task.done() and not task.cancelled():
+            # The app returned or raised without answering: servers answer 500.
+            return 500, ()
+        return 0, ()  # the handshake never completed
+
+
+def _asgi_scope(kind: str, request: HTTPRequest) -> dict[str, Any]:
+    """The ASGI connection scope a server builds for ``request``."""
+    parts = urlsplit(request.url)
+    secure = parts.scheme in {"https", "wss"}
+    try:
+        port = parts.port or (443 if secure else 80)
+    except ValueError:
+        port = 443 if secure else 80
+    raw_path = (parts.path or "/").encode("ascii", "replace")
+    headers = [(b"host", parts.netloc.encode("idna"))]
+    headers += [
+        (name.lower().encode("latin-1"), value.encode("latin-1", "replace"))
+        for name, value in request.headers
+        if name.lower() != "host"
+    ]
+    return {
+        "type": kind,
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "scheme": parts.scheme or "http",
+        "path": unquote(parts.path or "/"),
+        "raw_path": raw_path,
+        "query_string": parts.query.encode("latin-1", "replace"),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": (parts.hostname or "localhost", port),
+        "extensions": {},
+    }
+
+
+def _decode_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """ASGI response headers as an HTTP/1.1 server writes them: names lowercased."""
+    return [
+        (bytes(name).decode("latin-1").lower(), bytes(value).decode("latin-1"))
+        for name, value in raw
+    ]
 
 
 class HTTPXTransport:
@@ -167,14 +248,18 @@ class HTTPXTransport:
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(host, port, ssl=context), self.timeout
             )
-            try:
-                writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-                await writer.drain()
-                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.timeout)
-            finally:
-                writer.close()
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
+        except (OSError, asyncio.TimeoutError) as error:
             raise TransportError(_describe_network_error(request.url, error)) from error
+        try:
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+            await writer.drain()
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.timeout)
+        except asyncio.TimeoutError:
+            return 0, ()  # connected, but the handshake was never answered
+        except (OSError, asyncio.IncompleteReadError) as error:
+            raise TransportError(_describe_network_error(request.url, error)) from error
+        finally:
+            writer.close()
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         try:
             status = int(status_line.split(" ", 2)[1])

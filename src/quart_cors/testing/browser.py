@@ -458,6 +458,7 @@ class Browser:
         block = _websocket_block(status, self.origin, url)
         return WebSocketResult(False, status, answer, block.code, block.explanation, request)
 
+
 def _warn_chromium_safelisted(fetch: _Fetch, trace: _Trace) -> None:
     """Note, once per fetch, the headers that only Chromium sends without a preflight."""
     if any(warning.code == "chromium_safelisted_header" for warning in trace.warnings):

@@ -127,16 +127,19 @@ class QuartTransport:
             await asyncio.wait(
                 {task, waiter}, timeout=self.handshake_timeout, return_when="FIRST_COMPLETED"
             )
+            ended = task.done()  # the app finished before answering or before the timeout
         finally:
-            closed.set()
             waiter.cancel()
-            if not task.done():
+            closed.set()  # the client goes away: the app winds its handler down itself
+            try:
+                await asyncio.wait_for(asyncio.shield(task), 1.0)
+            except Exception:  # a slow or failing end of the app is not the verdict
                 task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+                with contextlib.suppress(BaseException):
+                    await task
         if answer:
             return answer[0]
-        if task.done() and not task.cancelled():
+        if ended:
             # The app returned or raised without answering: servers answer 500.
             return 500, ()
         return 0, ()  # the handshake never completed

@@ -260,7 +260,7 @@ def make_creds(origins: Origins) -> Quart:
     @app.before_request
     async def require_session() -> ResponseReturnValue | None:
         """Authentication: browsers never send the cookie on a preflight, so this must not
-        see preflights (DESIGN section 3: cors() answers them before before_request)."""
+        see preflights (cors() answers them before before_request)."""
         if request.path.startswith("/private") and "sid" not in request.cookies:
             return Response("log in first", status=401, content_type="text/plain")
         return None

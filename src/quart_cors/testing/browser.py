@@ -225,7 +225,8 @@ class Browser:
 
         ``use_cors_preflight`` stands for the cases that force a preflight (a streaming body,
         XHR upload listeners). Raises TypeError where fetch() throws before sending (invalid
-        header, forbidden method, GET with a body) and TransportError when nothing answers.
+        header, forbidden method, GET with a body), ValueError for a URL a browser would not
+        fetch, and TransportError when nothing answers.
         """
         if credentials not in ("omit", "same-origin", "include"):
             raise ValueError(

@@ -75,9 +75,9 @@ class FetchResult:
     """What a page's ``fetch()`` would get, and why.
 
     ``ok`` is True when the browser hands the response to JavaScript (whatever its status);
-    ``blocked_by`` is then None. Otherwise ``blocked_by`` is one of the codes listed in the
-    README of this module's tests (e.g. ``header_not_allowed``) and ``explanation`` says what
-    to change on the server.
+    ``blocked_by`` is then None. Otherwise ``blocked_by`` is one of the stable codes listed in
+    docs/testing.md (e.g. ``header_not_allowed``) and ``explanation`` says what to change on
+    the server.
     """
 
     ok: bool
@@ -119,7 +119,8 @@ class FetchResult:
 class WebSocketResult:
     """The server's answer to a WebSocket handshake (browsers do no CORS check here).
 
-    ``status`` is 0 when the browser sent no handshake (Local Network Access refused it).
+    ``status`` is 0 when there was no answer: the browser sent no handshake (Local Network
+    Access refused it) or the server never answered it (``websocket_handshake_timeout``).
     """
 
     accepted: bool

@@ -8,16 +8,22 @@ Each rule here is also pinned against a real Chromium in tests/browser.
 from __future__ import annotations
 
 import asyncio
+import socket
+import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from quart import Quart, Response, request, websocket
 
 from quart_cors import cors
+from quart_cors.cli import main as cli_main
 from quart_cors.testing import (
     Browser,
+    HTTPXTransport,
     PreflightCacheEntry,
     QuartTransport,
+    TransportError,
     address_space,
     cors_unsafe_request_header_names,
     is_cors_safelisted_request_header,
@@ -520,3 +526,95 @@ async def test_request_body_and_query_reach_the_app() -> None:
     assert result.ok
     assert result.response is not None
     assert result.response.text == "1:payload:None"
+
+
+async def test_live_handshake_that_is_never_answered() -> None:
+    done = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)  # takes the connection, then never answers the handshake
+        await done.wait()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        browser = Browser(HTTPXTransport(timeout=0.3), ORIGIN, base_url=f"http://127.0.0.1:{port}")
+        result = await browser.websocket("/ws")
+    finally:
+        done.set()
+        server.close()
+        await server.wait_closed()
+    assert (result.status, result.blocked_by) == (0, "websocket_handshake_timeout")
+
+
+async def test_live_server_that_refuses_connections_is_a_transport_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens on it once closed
+    browser = Browser(HTTPXTransport(timeout=1), ORIGIN, base_url=f"http://127.0.0.1:{port}")
+    with pytest.raises(TransportError, match="cannot connect"):
+        await browser.websocket("/ws")
+
+
+# --------------------------------------------------------------------------------------------
+# The same verdicts through `quart-cors check`
+
+CLI_APP = textwrap.dedent(
+    """
+    from quart import Quart, websocket
+    from quart_cors import cors
+
+    app = cors(Quart(__name__), allow_origin="https://app.test", allow_methods=["PUT"])
+
+    @app.route("/items", methods=["GET", "PUT"])
+    async def items():
+        return {"items": []}
+
+    @app.websocket("/ws-raises")
+    async def raises():
+        raise RuntimeError("broken handler")
+    """
+)
+
+
+@pytest.fixture
+def cli_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    name = f"chromium_cli_app_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text(CLI_APP)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return f"{name}:app"
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "verdict"),
+    [
+        (["/items", "-H", "Save-Data: on"], 0, "Verdict: ALLOWED"),
+        (["/items", "-H", "Save-Data: off"], 1, "Verdict: BLOCKED (header_not_allowed)"),
+        (["/items", "--method", "patch"], 1, "Verdict: BLOCKED (method_not_allowed)"),
+        (["/no-such-socket", "--websocket"], 1, "Verdict: BLOCKED (websocket_not_found)"),
+        (["/ws-raises", "--websocket"], 1, "Verdict: BLOCKED (websocket_server_error)"),
+    ],
+)
+def test_check_command_gives_chromium_verdicts(
+    capsys: pytest.CaptureFixture[str], cli_app: str, argv: list[str], status: int, verdict: str
+) -> None:
+    code = cli_main(["check", "--app", cli_app, *argv, "--origin", ORIGIN])
+    out, _ = capsys.readouterr()
+    assert code == status, out
+    assert any(line.startswith(verdict) for line in out.splitlines()), out
+    if "--websocket" in argv:
+        fix = next(line for line in out.splitlines() if line.startswith("Fix: "))
+        assert "allow_origin" not in fix
+
+
+def test_check_command_shows_the_preflight_headers_a_server_sends(
+    capsys: pytest.CaptureFixture[str], cli_app: str
+) -> None:
+    code = cli_main(["check", "--app", cli_app, "/items", "--method", "PUT", "--origin", ORIGIN])
+    out, _ = capsys.readouterr()
+    assert code == 0, out
+    answer = out.split("Preflight answer:", 1)[1].split("Request sent:", 1)[0]
+    assert "access-control-allow-methods: PUT" in answer
+    assert "content-type" not in answer.lower()  # the app sends none on a preflight

@@ -111,17 +111,20 @@ class _Trace:
 class Browser:
     """A page at ``origin`` that calls ``fetch()`` and ``new WebSocket()`` on a server.
 
-    ``target`` is a Quart app (requests go through its test client) or any ``Transport``.
+    ``target`` is a Quart app (reached in process through ``QuartTransport``) or any
+    ``Transport``.
     Relative paths resolve against ``base_url`` (for an app: ``http://localhost``, or the
     app's SERVER_NAME). The browser keeps a preflight cache and a cookie jar (``cookies``)
     between calls, as one tab would; ``clock`` lets tests move time forward.
 
     ``page_address_space`` turns on Chromium's Local Network Access check (off when None):
     it is the address space the page was loaded from ("public", "local" or "loopback"). A
-    fetch or WebSocket to a more private address (see ``address_space``) then fails before
-    anything is sent (``local_network_access_denied``), unless the user granted the page the
-    local-network-access permission (``local_network_access=True``); after that, ordinary
-    CORS applies.
+    public page's fetch or WebSocket to a local or loopback address (see ``address_space``)
+    then fails before anything is sent (``local_network_access_denied``), unless the user
+    granted the page the local-network-access permission (``local_network_access=True``);
+    after that, ordinary CORS applies.
+
+    The reference, with every verdict code, is docs/testing.md.
     """
 
     def __init__(

@@ -48,8 +48,8 @@ _METHOD_OVERRIDE_HEADERS = frozenset(
     {"x-http-method", "x-http-method-override", "x-method-override"}
 )
 # Chromium safelists more request headers than the Fetch Standard: client hints and its own
-# Intervention header (services/network/public/cpp/cors/cors.cc, IsCorsSafelistedHeader). Each
-# name maps to its value rule. (Its Sec-CH-* hints are forbidden names for scripts anyway.)
+# Intervention header (services/network/public/cpp/cors/cors.cc, IsCorsSafelistedHeader), each
+# with a value rule. (Its Sec-CH-* hints are forbidden names for scripts anyway.)
 _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)  # 1*DIGIT [ "." 1*DIGIT ]
 _INTEGER = re.compile(r"[0-9]+", re.ASCII)  # 1*DIGIT
 _EFFECTIVE_CONNECTION_TYPES = frozenset({"slow-2g", "2g", "3g", "4g"})  # compared as written

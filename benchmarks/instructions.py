@@ -1,7 +1,7 @@
 """Instructions per request under valgrind: a deterministic cross-check of benchmarks/run.py.
 
 Wall-clock ratios near a budget move with machine noise; instruction counts do not. Each app
-(bare Quart, cors(), route_cors) serves N GETs with an allowed Origin in a child process under
+(bare Quart, cors(), route_cors, wildcard patterns, preflights) serves N requests in a child under
 `valgrind --tool=callgrind`; a second child serves none; the difference divided by N is the
 cost of one request. Needs valgrind (Debian: apt-get install valgrind). Takes a few minutes.
 
@@ -17,10 +17,50 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("bare", "cors", "route_cors")
 ORIGIN = "https://app.example.com"
+PREFLIGHT = [(b"origin", ORIGIN.encode()), (b"access-control-request-method", b"PUT")]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One measured request: the app it goes to, its method, Origin and extra headers."""
+
+    app: str
+    method: str = "GET"
+    origin: str = ORIGIN
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+    # The case this one is compared with (None: it is a baseline).
+    baseline: str | None = None
+    budget: float | None = None
+
+
+CASES: dict[str, Case] = {
+    "GET, bare Quart": Case("bare"),
+    "GET, cors(), exact origin": Case("cors", baseline="GET, bare Quart", budget=1.035),
+    "GET, route_cors, exact origin": Case("route_cors", baseline="GET, bare Quart", budget=1.035),
+    "GET, wildcard pattern hit": Case("wildcard", baseline="GET, bare Quart", budget=1.06),
+    "GET, wildcard pattern miss": Case(
+        "wildcard", origin="https://app.example.net", baseline="GET, bare Quart", budget=1.06
+    ),
+    "OPTIONS, Quart's own answer": Case("bare", method="OPTIONS", headers=tuple(PREFLIGHT[1:])),
+    "preflight, cors()": Case(
+        "cors",
+        method="OPTIONS",
+        headers=tuple(PREFLIGHT[1:]),
+        baseline="OPTIONS, Quart's own answer",
+        budget=0.15,
+    ),
+    "preflight, cors(), GET and PUT rules on one path": Case(
+        "split",
+        method="OPTIONS",
+        headers=tuple(PREFLIGHT[1:]),
+        baseline="OPTIONS, Quart's own answer",
+        budget=0.15,
+    ),
+}
 
 
 def build(kind: str) -> Any:
@@ -31,31 +71,45 @@ def build(kind: str) -> Any:
     app = Quart("instructions")
     if kind == "cors":
         cors(app, allow_origin=[ORIGIN])
+    elif kind in ("wildcard", "split"):
+        cors(app, allow_origin=["https://*.example.com"])
 
     async def view() -> str:
         return "ok"
 
     endpoint: Any = route_cors(allow_origin=[ORIGIN])(view) if kind == "route_cors" else view
+    if kind == "split":
+        # The same path served by two rules: the preflight is routed by the method it asks for.
+        app.add_url_rule("/x", "read", view, methods=["GET"])
+        app.add_url_rule("/x", "write", route_cors(allow_origin=[ORIGIN])(view), methods=["PUT"])
+        return app
     app.route("/x", methods=["GET", "PUT"])(endpoint)
     return app
 
 
-async def serve(kind: str, requests: int) -> None:
-    """Answer `requests` GETs after 100 warm-up ones (run inside valgrind)."""
+async def serve(name: str, requests: int) -> None:
+    """Answer `requests` requests of one case after 100 warm-up ones (run inside valgrind)."""
     import gc
 
-    app = build(kind)
+    case = CASES[name]
+    app = build(case.app)
+    await app.startup()
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": case.method,
         "scheme": "http",
         "path": "/x",
         "raw_path": b"/x",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"x"), (b"origin", ORIGIN.encode()), (b"accept", b"*/*")],
+        "headers": [
+            (b"host", b"x"),
+            (b"origin", case.origin.encode()),
+            (b"accept", b"*/*"),
+            *case.headers,
+        ],
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 80),
         "extensions": {},
@@ -84,7 +138,7 @@ async def serve(kind: str, requests: int) -> None:
     await run(requests)
 
 
-def count(kind: str, requests: int) -> int:
+def count(name: str, requests: int) -> int:
     command = [
         "valgrind",
         "--tool=callgrind",
@@ -92,10 +146,10 @@ def count(kind: str, requests: int) -> int:
         sys.executable,
         __file__,
         "--child",
-        kind,
+        name,
         str(requests),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=900)  # noqa: S603
     found = re.search(r"Collected : (\d+)", done.stderr)
     if found is None:
         raise RuntimeError(f"no instruction count in valgrind's output:\n{done.stderr[-2000:]}")
@@ -105,7 +159,7 @@ def count(kind: str, requests: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--child", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=2, metavar=("CASE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         asyncio.run(serve(args.child[0], int(args.child[1])))
@@ -113,17 +167,28 @@ def main() -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
-    jobs = [(kind, n) for kind in KINDS for n in (0, args.requests)]
+    jobs = [(name, n) for name in CASES for n in (0, args.requests)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         totals = dict(zip(jobs, pool.map(lambda job: count(*job), jobs), strict=True))
     per_request = {
-        kind: (totals[(kind, args.requests)] - totals[(kind, 0)]) / args.requests for kind in KINDS
+        name: (totals[(name, args.requests)] - totals[(name, 0)]) / args.requests for name in CASES
     }
-    print(f"instructions per GET with an allowed Origin ({args.requests} requests, callgrind)")
-    for kind in KINDS:
-        ratio = per_request[kind] / per_request["bare"]
-        print(f"  {kind:<10} {per_request[kind]:>12,.0f}   {ratio:.3f}x bare")
-    return 0
+    print(f"instructions per request ({args.requests} requests each, callgrind)")
+    print(f"| {'case':<50} | {'instructions':>12} | {'ratio':>7} | {'budget':>7} | verdict |")
+    print(f"|:{'-' * 49}-|-{'-' * 11}:|-{'-' * 6}:|-{'-' * 6}:|:-------:|")
+    failed = False
+    for name, case in CASES.items():
+        ratio_text = budget_text = verdict = ""
+        if case.baseline is not None and case.budget is not None:
+            ratio = per_request[name] / per_request[case.baseline]
+            ratio_text, budget_text = f"{ratio:.3f}x", f"{case.budget:.3f}x"
+            verdict = "holds" if ratio <= case.budget else "FAILS"
+            failed = failed or ratio > case.budget
+        print(
+            f"| {name:<50} | {per_request[name]:>12,.0f} | {ratio_text:>7} | {budget_text:>7} "
+            f"| {verdict:^7} |"
+        )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -328,3 +328,53 @@ async def test_every_config_problem_reported_together_at_startup() -> None:
     assert sorted(set(caught.value.codes)) == ["E012", "E015", "E021", "E040", "E050"]
     settings = {problem.setting for problem in caught.value.problems}
     assert "QUART_CORS_MAX_AGE" in settings
+
+
+async def test_route_cors_above_app_route_is_refused_at_start_up() -> None:
+    """Above @app.route, route_cors wraps a function the app never calls: refuse it (E070)."""
+    app = Quart(__name__)
+    cors(app, allow_origin="https://app.example.com")
+
+    @route_cors(allow_origin="https://admin.example.com")
+    @app.route("/misplaced")
+    async def misplaced() -> str:
+        return "x"
+
+    with pytest.raises(CORSConfigError) as caught:
+        await app.startup()
+    assert caught.value.codes == ("E070",)
+    assert "below @app.route" in str(caught.value)
+
+
+async def test_route_cors_below_app_route_is_accepted() -> None:
+    app = Quart(__name__)
+    cors(app, allow_origin="https://app.example.com")
+
+    @app.route("/placed")
+    @route_cors(allow_origin="https://admin.example.com")
+    async def placed() -> str:
+        return "x"
+
+    async with app.test_app() as test_app:
+        response = await test_app.test_client().get(
+            "/placed", headers={"Origin": "https://admin.example.com"}
+        )
+    assert response.headers["Access-Control-Allow-Origin"] == "https://admin.example.com"
+
+
+async def test_one_function_registered_plain_and_with_route_cors_is_accepted() -> None:
+    app = Quart(__name__)
+    cors(app, allow_origin="https://app.example.com")
+
+    async def view() -> str:
+        return "x"
+
+    app.add_url_rule("/plain", "plain", view)
+    app.add_url_rule(
+        "/strict", "strict", route_cors(allow_origin="https://admin.example.com")(view)
+    )
+    await app.startup()
+    response = await app.test_client().get(
+        "/strict", headers={"Origin": "https://admin.example.com"}
+    )
+    assert response.headers["Access-Control-Allow-Origin"] == "https://admin.example.com"

@@ -261,3 +261,68 @@ async def test_404_under_a_blueprint_prefix_gets_the_blueprint_policy(
     assert response.status_code == 404
     assert cors_headers(response) == ({ACAO: origin} if allowed else {})
     assert vary(response) == (["Origin"] if varies else [])
+
+
+def failing_after_request_app(order: str, where: str) -> Quart:
+    """An app whose own after_request function raises, registered before or after cors()."""
+    app = Quart(__name__)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    blueprint = Blueprint("bp", __name__)
+
+    @blueprint.route("/x")
+    async def view() -> Response:
+        response = Response("ok")
+        response.headers["Vary"] = "Accept-Encoding"
+        return response
+
+    async def broken(response: Response) -> Response:
+        raise RuntimeError("a bug in the app's own after_request")
+
+    owner = app if where == "app" else blueprint
+    if order == "before cors()":
+        owner.after_request(broken)
+        cors(app, **POLICY)
+    else:
+        cors(app, **POLICY)
+        owner.after_request(broken)
+    app.register_blueprint(blueprint)
+    return app
+
+
+@pytest.mark.parametrize("where", ["app", "blueprint"])
+@pytest.mark.parametrize("order", ["before cors()", "after cors()"])
+async def test_500_from_the_apps_after_request_keeps_cors_headers(order: str, where: str) -> None:
+    app = failing_after_request_app(order, where)
+    response = await app.test_client().get("/x", headers={"Origin": ORIGIN})
+    assert response.status_code == 500
+    assert cors_headers(response) == ALLOWED
+    assert vary(response) == ["Origin"]
+
+
+@pytest.mark.parametrize("where", ["app", "blueprint"])
+@pytest.mark.parametrize("order", ["before cors()", "after cors()"])
+async def test_500_from_after_request_varies_without_origin(order: str, where: str) -> None:
+    app = failing_after_request_app(order, where)
+    response = await app.test_client().get("/x")
+    assert response.status_code == 500
+    assert cors_headers(response) == {}
+    assert vary(response) == ["Origin"]
+
+
+async def test_headers_are_added_after_the_apps_after_request_functions() -> None:
+    """A hook that replaces Vary runs first; the Origin entry is merged into its value."""
+    app = Quart(__name__)
+    cors(app, **POLICY)
+
+    @app.route("/x")
+    async def view() -> str:
+        return "ok"
+
+    @app.after_request
+    async def replace_vary(response: Response) -> Response:
+        response.headers["Vary"] = "Cookie"
+        return response
+
+    response = await app.test_client().get("/x", headers={"Origin": ORIGIN})
+    assert cors_headers(response) == ALLOWED
+    assert vary(response) == ["Cookie", "Origin"]

@@ -255,3 +255,24 @@ async def test_signal_value_is_the_raw_header(caplog: pytest.LogCaptureFixture) 
         await asgi_request(app, "GET", path, [(b"origin", raw)])
     assert received[0]["origin"] == raw.decode("latin-1")
     assert received[0]["reason"] == "origin"
+
+
+async def test_refused_preflight_log_names_the_requested_method(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = Quart(__name__)
+    cors(app, allow_origin=ORIGIN, allow_methods=["GET"])
+
+    @app.route("/x", methods=["GET", "PATCH"])
+    async def view() -> str:
+        return "x"
+
+    with caplog.at_level(logging.DEBUG, logger="quart_cors"):
+        await app.test_client().options(
+            "/x", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "PATCH"}
+        )
+    messages = [record.getMessage() for record in caplog.records if record.name == "quart_cors"]
+    assert messages == [
+        f"CORS refused (method) at endpoint 'view': preflight for 'PATCH' 'PATCH', "
+        f"origin {ORIGIN!r}"
+    ]

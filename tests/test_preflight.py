@@ -208,14 +208,14 @@ PREFLIGHTS: list[
     # "*" methods: literal without credentials, the requested method with them
     (
         {"allow_methods": ["*"]},
-        (ORIGIN, "PURGE", None, None),
+        (ORIGIN, "PATCH", None, None),
         {ACAO: "*", ACAM: "*"},
         PREFLIGHT_VARY,
     ),
     (
         {"allow_methods": "*", **CREDENTIALED},
-        (ORIGIN, "PURGE", None, None),
-        {ACAO: ORIGIN, ACAC: "true", ACAM: "PURGE"},
+        (ORIGIN, "PATCH", None, None),
+        {ACAO: ORIGIN, ACAC: "true", ACAM: "PATCH"},
         PREFLIGHT_VARY,
     ),
     # Private Network Access: opt-in, and only when the request asks

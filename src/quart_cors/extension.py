@@ -14,19 +14,26 @@ from datetime import timedelta
 from functools import partial, wraps
 from inspect import iscoroutinefunction
 from typing import Any, ParamSpec, TypeAlias, TypeVar, cast
-from urllib.parse import unquote, urlsplit
 
-from quart import Blueprint, Quart, Response, abort, after_this_request, current_app
+from quart import Blueprint, Quart, abort, after_this_request, current_app
 from quart.globals import request, websocket
 from quart.typing import ResponseReturnValue, ResponseTypes
 from quart.wrappers import BaseRequestWebsocket
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
-from werkzeug.sansio.utils import get_host
 
+from . import errors
+from ._compat import default_options_response, wrap_process_response
 from .errors import ConfigProblem, CORSConfigError
 from .policy import REFUSED_ORIGIN, Answer, Policy
+from .routing import (
+    PreflightTarget,
+    RoutingFacts,
+    method_not_allowed_endpoint,
+    preflight_target,
+    redirect_endpoint,
+)
 from .settings import Layer, compile_policy, explicit_layer, read_config
 from .signals import cors_rejected
 
@@ -37,6 +44,8 @@ _ROUTE_LAYER = "_quart_cors_route_layer"
 _WEBSOCKET_LAYER = "_quart_cors_websocket_layer"
 _EXEMPT = "_quart_cors_exempt"
 _OWN_OPTIONS = "_quart_cors_answers_options"
+# Set on the function route_cors wraps, to notice route_cors placed above @app.route.
+_WRAPPED_BY_ROUTE_CORS = "_quart_cors_wrapped_by_route_cors"
 
 AppOrBlueprint = TypeVar("AppOrBlueprint", bound=Quart | Blueprint)
 View = TypeVar("View", bound=Callable[..., Any])
@@ -51,7 +60,6 @@ MaxAgeSetting: TypeAlias = int | float | str | timedelta
 Scope = Any
 Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _NOT_COMPILED = object()
 _LOG_LIMIT = 200
@@ -132,7 +140,7 @@ def route_cors(
         async def call_view(app: Quart, method: str, args: Any, kwargs: Any) -> Any:
             if provide_automatic_options and method == "OPTIONS":
                 # Quart's automatic answer is switched off so that OPTIONS reaches this wrapper.
-                return await app.make_default_options_response()
+                return await default_options_response(app)
             if view_is_async:  # skips ensure_async's check on every call
                 return await cast(Awaitable[ResponseReturnValue], view(*args, **kwargs))
             return await app.ensure_async(view)(*args, **kwargs)
@@ -142,17 +150,19 @@ def route_cors(
             app: Quart = _current(current_app)
             request_ = _current(request)
             state = _AppCORS.of(app)
-            # With cors() on the app its hooks answer preflights and add the headers; otherwise
-            # this wrapper does their work (policy None: cors_exempt below route_cors).
-            endpoint = None if state.installed else state.endpoint_of(request_)
-            policy = None if state.installed else state.policy_for(endpoint)
-            if policy is None:
-                # A Response either way, as 0.8.0 returned when the view is called directly.
+            if state.installed:
+                # cors() on the app or a blueprint answers preflights and adds the headers.
                 return await app.make_response(await call_view(app, request_.method, args, kwargs))
+            # No cors() in this app: this wrapper does the hooks' work for its own view.
             if provide_automatic_options and request_.method == "OPTIONS":
-                preflight = await state.answer_preflight(policy, endpoint, request_)
+                preflight = await state.answer_preflight_in_view(request_)
                 if preflight is not None:
                     return preflight
+            endpoint = state.endpoint_of(request_)
+            policy = state.policy_for(endpoint)
+            if policy is None:  # cors_exempt below route_cors
+                # A Response either way, as 0.8.0 returned when the view is called directly.
+                return await app.make_response(await call_view(app, request_.method, args, kwargs))
             try:
                 if view_is_async and request_.method != "OPTIONS":  # the common case, inlined
                     result = await cast(Awaitable[ResponseReturnValue], view(*args, **kwargs))
@@ -160,16 +170,18 @@ def route_cors(
                     result = await call_view(app, request_.method, args, kwargs)
             except Exception:
                 # Quart turns it into an error response: the callback puts the headers on it.
-                after_this_request(partial(state.add_headers, policy, endpoint, request_))
+                after_this_request(partial(state.add_headers, request_))
                 raise
             response = await app.make_response(result)
             answer = static_answer(policy, request_)
             if answer is None:
-                answer = await state.awaited_answer(policy, endpoint, request_, response)
+                return await state.add_headers(request_, response)
             apply_answer(response.headers, answer)
             return response
 
         setattr(wrapper, _ROUTE_LAYER, layer)
+        # Marked after wraps() copied view.__dict__, so that only the inner function carries it.
+        setattr(view, _WRAPPED_BY_ROUTE_CORS, True)
         if provide_automatic_options:
             wrapper.provide_automatic_options = False  # type: ignore[attr-defined]
             required = set(getattr(view, "required_methods", ()))
@@ -223,6 +235,8 @@ class _AppCORS:
         self.compiled = False
         # The QUART_CORS_* values, read once, on the first compile.
         self.config: Mapping[str, object] | None = None
+        # Endpoints whose view answers OPTIONS itself: route_cors(provide_automatic_options=False).
+        self.own_options: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, app: Quart) -> _AppCORS:
@@ -232,13 +246,15 @@ class _AppCORS:
         return cast(_AppCORS, state)
 
     def install(self) -> None:
-        """Hook into the app once: preflight fast path, response hook, websocket check."""
+        """Hook into the app once: preflight gate, response processing, websocket check."""
         if self.installed:
             return
         self.installed = True
         app = self.app
-        app.asgi_app = _PreflightFastPath(app.asgi_app, self)  # type: ignore[method-assign]
-        app.after_request(self.after_request)
+        # Quart builds each HTTP connection handler inside app.asgi_app, after every ASGI
+        # middleware the user wrapped around it: the gate sees the scope they fixed.
+        app.asgi_http_class = _PreflightGate(self, app.asgi_http_class)  # type: ignore[assignment]
+        wrap_process_response(app, self.response_hook)
         app.before_websocket(self.before_websocket)
         app.before_serving(self.compile_at_startup)
 
@@ -260,9 +276,17 @@ class _AppCORS:
             except CORSConfigError as error:
                 for problem in error.problems:
                     problems.setdefault(str(problem), problem)
+        for endpoint in _misplaced_route_cors_endpoints(self.app.view_functions):
+            problem = _misplaced_route_cors(endpoint)
+            problems.setdefault(str(problem), problem)
         if problems:
             raise CORSConfigError(problems.values(), f"app {self.app.name!r}")
         self.policies = policies
+        self.own_options = frozenset(
+            endpoint
+            for endpoint, view in self.app.view_functions.items()
+            if getattr(view, _OWN_OPTIONS, False)
+        )
         self.compiled = True
 
     def policy_for(self, endpoint: str | None) -> Policy | None:
@@ -315,19 +339,11 @@ class _AppCORS:
         adapter = self.app.create_url_adapter(request_)
         if adapter is None:
             return None
-        try:
-            if isinstance(error, MethodNotAllowed) and error.valid_methods:
-                # The first method in sorted order: a set's order would vary between runs.
-                method = sorted(error.valid_methods)[0]
-                matched = adapter.match(method=method, return_rule=True)
-            elif isinstance(error, RequestRedirect):
-                path = unquote(urlsplit(error.new_url).path).removeprefix(request_.root_path)
-                matched = adapter.match(path, method=request_.method, return_rule=True)
-            else:
-                return self._unmatched_endpoint(request_.path)
-        except HTTPException:
-            return None
-        return cast(str, matched[0].endpoint)
+        if isinstance(error, MethodNotAllowed):
+            return method_not_allowed_endpoint(adapter, error)
+        if isinstance(error, RequestRedirect):
+            return redirect_endpoint(adapter, error, request_)
+        return self._unmatched_endpoint(request_.path)
 
     def _unmatched_endpoint(self, path: str) -> str | None:
         owner, longest = None, -1
@@ -345,35 +361,62 @@ class _AppCORS:
         facts: RequestFacts,
         method: str,
         response_headers: Iterable[str] = (),
+        *,
+        serves_method: bool = True,
     ) -> Answer:
-        """The CORS answer for one request to an endpoint with a policy."""
+        """The CORS answer for one request to an endpoint with a policy.
+
+        ``serves_method`` is False for a preflight whose requested method no rule on the path
+        serves: the method is then refused whatever the policy allows.
+        """
         origin = facts.origin
         allowed = origin is not None and await policy.match_origin_async(origin)
         preflight = facts.is_preflight(method)
         if preflight and origin is not None and facts.request_method:  # (narrows the types)
             answer = policy.preflight(
-                origin, allowed, facts.request_method, facts.request_headers, facts.private_network
+                origin,
+                allowed,
+                facts.request_method,
+                facts.request_headers,
+                facts.private_network,
+                serves_method=serves_method,
             )
         elif policy.needs_response_header_names:
             answer = policy.actual_request(origin, allowed, response_headers)
         else:
             answer = policy.actual_request(origin, allowed)
         if answer.refusal is not None:
-            await self._report(answer, endpoint, origin, method, preflight)
+            await self._report(
+                answer, endpoint, origin, method, preflight, requested_method=facts.request_method
+            )
         return answer
 
+    def preflight_target(self, adapter: Any, facts: RequestFacts) -> PreflightTarget | None:
+        """The rule a preflight asks about: the one that will serve the requested method."""
+        assert facts.request_method is not None  # callers checked is_preflight()
+        return preflight_target(adapter, facts.request_method)
+
     async def _report(
-        self, answer: Answer, endpoint: str | None, origin: str | None, method: str, preflight: bool
+        self,
+        answer: Answer,
+        endpoint: str | None,
+        origin: str | None,
+        method: str,
+        preflight: bool,
+        *,
+        requested_method: str | None = None,
     ) -> None:
         if not _reporting():
             return
         if logger.isEnabledFor(logging.DEBUG):
+            # A preflight is logged by the method it asks for, which is what was refused.
+            shown = requested_method if preflight and requested_method is not None else method
             logger.debug(
-                "CORS refused (%s) at endpoint %r: %s%s %r, origin %r",
+                "CORS refused (%s) at endpoint %r: %s%r %r, origin %r",
                 answer.refusal,
                 endpoint,
                 "preflight for " if preflight else "",
-                method[:_LOG_LIMIT],
+                shown[:_LOG_LIMIT],
                 (answer.refused_value or "")[:_LOG_LIMIT],
                 (origin or "")[:_LOG_LIMIT],
             )
@@ -396,49 +439,71 @@ class _AppCORS:
 
     # --- hooks -------------------------------------------------------------------------
 
-    async def after_request(self, response: ResponseTypes) -> ResponseTypes:
-        """Add the CORS headers to every response of a CORS-enabled endpoint, errors included."""
-        request_ = _current(request)
-        # endpoint_of() and policy_for() inlined for their common case: this runs per response.
+    def response_hook(self, request_: Any, response: ResponseTypes) -> Awaitable[object] | None:
+        """Add the CORS headers to every response of a CORS-enabled endpoint, errors included.
+
+        Runs after the app's after_request functions, also when one of them raised (the 500
+        then gets the headers too). Synchronous in the common case: a coroutine per response
+        costs more than the rest of it.
+        """
         rule = request_.url_rule
-        endpoint = rule.endpoint if rule is not None else self.endpoint_of(request_)
-        found = self.policies.get(endpoint, _NOT_COMPILED)
-        policy = self.policy_for(endpoint) if found is _NOT_COMPILED else cast(Policy, found)
+        if rule is None or request_.method == "OPTIONS":
+            return self.add_headers(request_, response)
+        endpoint = rule.endpoint
+        policy = self.policies.get(endpoint, _NOT_COMPILED)
+        if policy is _NOT_COMPILED:
+            policy = self.policy_for(endpoint)
+        if policy is None:
+            return None
+        answer = static_answer(cast(Policy, policy), request_)
+        if answer is None:
+            return self.add_headers(request_, response)
+        apply_answer(response.headers, answer)
+        return None
+
+    async def add_headers(self, request_: Any, response: ResponseTypes) -> ResponseTypes:
+        """Add the CORS headers of one request to its response: every case, awaited.
+
+        Errors without a matched rule take the policy endpoint_of() finds; a preflight that
+        reaches Quart takes the policy of the rule serving its requested method.
+        """
+        facts = RequestFacts.scan(request_.scope["headers"])
+        method = request_.method
+        endpoint = self.endpoint_of(request_)
+        serves_method = True
+        if facts.is_preflight(method):
+            adapter = self.app.create_url_adapter(request_)
+            target = None if adapter is None else self.preflight_target(adapter, facts)
+            if target is not None:
+                endpoint, serves_method = target
+        policy = self.policy_for(endpoint)
         if policy is None:
             return response
-        answer = static_answer(policy, request_)
-        if answer is None:
-            answer = await self.awaited_answer(policy, endpoint, request_, response)
+        answer = await self.answer(
+            policy, endpoint, facts, method, response.headers.keys(), serves_method=serves_method
+        )
         apply_answer(response.headers, answer)
         return response
 
-    async def add_headers(
-        self, policy: Policy, endpoint: str | None, request_: Any, response: ResponseTypes
-    ) -> ResponseTypes:
-        """Add the CORS headers of one request to its response (also an error response)."""
-        # Callers on the hot path inline these lines: a coroutine per response costs more than
-        # the rest of the common case.
-        answer = static_answer(policy, request_)
-        if answer is None:
-            answer = await self.awaited_answer(policy, endpoint, request_, response)
-        apply_answer(response.headers, answer)
-        return response
+    async def answer_preflight_in_view(self, request_: Any) -> ResponseTypes | None:
+        """A preflight's answer from inside a route_cors view (apps without cors()).
 
-    async def awaited_answer(
-        self, policy: Policy, endpoint: str | None, request_: Any, response: ResponseTypes
-    ) -> Answer:
-        """The answer when static_answer() has none: preflights, callables, observed refusals."""
-        facts = RequestFacts.scan(request_.scope["headers"])
-        return await self.answer(policy, endpoint, facts, request_.method, response.headers.keys())
-
-    async def answer_preflight(
-        self, policy: Policy, endpoint: str | None, request_: Any
-    ) -> Response | None:
-        """A preflight's answer from inside a route_cors view; None for other OPTIONS."""
+        Quart sends OPTIONS to the first rule on the path that accepts it; the answer is that of
+        the rule serving the requested method. None for an OPTIONS request that is no preflight.
+        """
         facts = RequestFacts.scan(request_.scope["headers"])
         if not facts.is_preflight("OPTIONS"):
             return None
-        answer = await self.answer(policy, endpoint, facts, "OPTIONS")
+        adapter = self.app.create_url_adapter(request_)
+        target = None if adapter is None else self.preflight_target(adapter, facts)
+        endpoint = None if target is None else target.endpoint
+        policy = None if endpoint is None else self.policy_for(endpoint)
+        if target is None or policy is None:
+            # That rule has no CORS: Quart's own answer, without CORS headers, refuses it.
+            return await default_options_response(self.app)
+        answer = await self.answer(
+            policy, endpoint, facts, "OPTIONS", serves_method=target.serves_method
+        )
         response = self.app.response_class("")
         apply_answer(response.headers, answer)
         return response
@@ -565,91 +630,139 @@ def merge_vary(headers: Headers, names: Iterable[str]) -> None:
         headers["Vary"] = ", ".join([*(value for value in current if value.strip()), *missing])
 
 
-class _RoutingFacts:
-    """What Quart's URL adapter reads from a request, taken from an ASGI scope."""
-
-    __slots__ = ("host", "method", "path", "query_string", "root_path", "scheme")
-
-    def __init__(self, scope: Scope, host_header: str | None) -> None:
-        self.scheme: str = scope.get("scheme", "http")
-        server = scope.get("server")
-        self.host = get_host(self.scheme, host_header, tuple(server) if server else None)
-        self.method: str = scope["method"]
-        path: str = scope["path"]
-        path = path if path[:1] == "/" else urlsplit(path).path
-        self.root_path: str = scope.get("root_path", "")
-        if self.root_path:
-            if path == self.root_path or not path.startswith(self.root_path):
-                path = " "  # as Quart: a path outside the root matches nothing
-            else:
-                path = path[len(self.root_path) :]
-        self.path = path
-        self.query_string: bytes = scope.get("query_string", b"")
-
-
-class _PreflightFastPath:
+class _PreflightGate:
     """Answers preflights to CORS-enabled endpoints before Quart builds a request.
+
+    Installed as the app's ``asgi_http_class``: Quart calls it with (app, scope) for each HTTP
+    request, inside ``app.asgi_app``, so any middleware the user wrapped around ``asgi_app``
+    (a proxy fix, a mount under a root path) has already rewritten the scope. Requests that are
+    not preflights get Quart's own connection handler at the cost of one call.
 
     It also compiles the app's policies on the first HTTP request when no lifespan did, so that
     a configuration error is one logged error and a 500, not a failure inside Quart's hooks.
     """
 
-    def __init__(self, asgi_app: ASGIApp, state: _AppCORS) -> None:
-        self.asgi_app = asgi_app
+    def __init__(self, state: _AppCORS, connection_class: Any) -> None:
         self.state = state
+        self.connection_class = connection_class
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.asgi_app(scope, receive, send)
-            return
-        state = self.state
-        if not state.compiled:
+    def __call__(self, app: Quart, scope: Scope) -> Any:
+        if not self.state.compiled:
             try:
-                state.compile_all()
+                self.state.compile_all()
             except CORSConfigError:
                 logger.exception("CORS configuration error; answering with 500")
-                await _send_plain(send, 500, b"Internal Server Error")
-                return
+                return _PlainAnswer(500, b"Internal Server Error")
         if scope["method"] != "OPTIONS":
-            await self.asgi_app(scope, receive, send)
+            return self.connection_class(app, scope)
+        return _Preflight(self, app, scope)
+
+
+class _PlainAnswer:
+    """An ASGI HTTP handler that sends one fixed plain-text response."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status = status
+        self.body = body
+
+    async def __call__(self, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(self.body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+
+
+class _Preflight:
+    """An OPTIONS request: answered here when it is a preflight to a CORS-enabled rule."""
+
+    __slots__ = ("app", "gate", "scope")
+
+    def __init__(self, gate: _PreflightGate, app: Quart, scope: Scope) -> None:
+        self.gate = gate
+        self.app = app
+        self.scope = scope
+
+    async def __call__(self, receive: Receive, send: Send) -> None:
+        state = self.gate.state
+        facts = RequestFacts.scan(self.scope["headers"])
+        answer = None
+        if facts.is_preflight("OPTIONS"):
+            answer = await self._answer(state, facts)
+        if answer is None:  # Quart answers, and the response hook adds the headers
+            await self.gate.connection_class(self.app, self.scope)(receive, send)
             return
-        raw_headers = scope["headers"]
-        facts = RequestFacts.scan(raw_headers)
-        if not facts.is_preflight("OPTIONS"):
-            await self.asgi_app(scope, receive, send)
-            return
-        endpoint = self._match(scope, raw_headers)
-        policy = None if endpoint is None else state.policy_for(endpoint)
-        if policy is None or getattr(
-            state.app.view_functions.get(endpoint or ""), _OWN_OPTIONS, False
-        ):
-            await self.asgi_app(scope, receive, send)
-            return
-        answer = await state.answer(policy, endpoint, facts, "OPTIONS")
+        # ASGI: header names as lowercase bytes.
         headers = [
-            (name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in answer.headers
         ]
         headers.append((b"vary", ", ".join(answer.vary).encode("latin-1")))
         headers.append((b"content-length", b"0"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    def _match(self, scope: Scope, raw_headers: Iterable[tuple[bytes, bytes]]) -> str | None:
-        app = self.state.app
-        host = None
-        for name, value in raw_headers:
-            if name == b"host":
-                host = value.decode("latin-1")
-                break
-        subdomain = None if app.subdomain_matching else (app.url_map.default_subdomain or None)
-        adapter = app.url_map.bind_to_request(  # type: ignore[attr-defined]
-            _RoutingFacts(scope, host), subdomain, app.config["SERVER_NAME"]
+    async def _answer(self, state: _AppCORS, facts: RequestFacts) -> Answer | None:
+        app = self.app
+        adapter = app.create_url_adapter(
+            RoutingFacts(self.scope, app.config["SERVER_NAME"])  # type: ignore[arg-type]
         )
-        try:
-            rule, _ = adapter.match(method="OPTIONS", return_rule=True)
-        except HTTPException:
-            return None  # 404, 405, redirects: Quart answers them, with CORS headers
-        return cast(str, rule.endpoint)
+        target = None if adapter is None else state.preflight_target(adapter, facts)
+        if target is None:
+            return None  # 404 or redirect: Quart answers, with CORS headers
+        policy = state.policy_for(target.endpoint)
+        if policy is None:
+            return None  # no CORS for that rule: Quart's answer carries no CORS headers
+        if state.own_options and _options_endpoint(adapter) in state.own_options:
+            return None  # the view Quart calls for OPTIONS answers it itself
+        return await state.answer(
+            policy, target.endpoint, facts, "OPTIONS", serves_method=target.serves_method
+        )
+
+
+def _options_endpoint(adapter: Any) -> str | None:
+    """The endpoint Quart calls for an OPTIONS request to this path."""
+    try:
+        rule, _ = adapter.match(method="OPTIONS", return_rule=True)
+    except HTTPException:
+        return None
+    return cast(str, rule.endpoint)
+
+
+def _misplaced_route_cors_endpoints(views: Mapping[str, Callable[..., Any]]) -> list[str]:
+    """Endpoints whose view route_cors wrapped, while the app registered the unwrapped function.
+
+    A function may also be registered twice on purpose, once plain and once wrapped: it is
+    misplaced only when no registered view is its route_cors wrapper.
+    """
+    wrapped = {
+        id(getattr(view, "__wrapped__", None))
+        for view in views.values()
+        if hasattr(view, _ROUTE_LAYER)
+    }
+    return [
+        endpoint
+        for endpoint, view in views.items()
+        if getattr(view, _WRAPPED_BY_ROUTE_CORS, False)
+        and not hasattr(view, _ROUTE_LAYER)
+        and id(view) not in wrapped
+    ]
+
+
+def _misplaced_route_cors(endpoint: str) -> ConfigProblem:
+    return ConfigProblem(
+        errors.ROUTE_CORS_MISPLACED,
+        "route_cors",
+        endpoint,
+        "route_cors is above @app.route, so the app registered the undecorated view and "
+        "route_cors does nothing; put @route_cors below @app.route (nearest the function)",
+    )
 
 
 def _reporting() -> bool:
@@ -660,17 +773,3 @@ def _reporting() -> bool:
 def _current(proxy: Any) -> Any:
     """The object behind a Quart context proxy, so that later reads skip the proxy."""
     return proxy._get_current_object()
-
-
-async def _send_plain(send: Send, status: int, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

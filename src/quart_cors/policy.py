@@ -154,15 +154,23 @@ class Policy:
         method: str,
         request_headers: str | None,
         private_network: bool = False,
+        *,
+        serves_method: bool = True,
     ) -> Answer:
-        """Headers for the answer to a preflight (F#cors-preflight-fetch)."""
+        """Headers for the answer to a preflight (F#cors-preflight-fetch).
+
+        ``serves_method`` False: no rule on the path serves the requested method, so the
+        method is refused even when the policy lists it.
+        """
         derived = self._derived
         vary = derived.preflight_vary
         if not origin_allowed:
             return Answer(vary=vary, refusal=REFUSED_ORIGIN, refused_value=origin)
         headers = derived.preflight_origin_headers or ((ALLOW_ORIGIN, origin), *derived.credentials)
-        if not _TOKEN_RE.fullmatch(method) or not (
-            derived.any_method or method in derived.method_set
+        if (
+            not serves_method
+            or not _TOKEN_RE.fullmatch(method)
+            or not (derived.any_method or method in derived.method_set)
         ):
             # As 0.8.0: the origin is acknowledged, the method is not listed.
             return Answer(headers, vary, REFUSED_METHOD, method)

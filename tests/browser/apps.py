@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from quart import Blueprint, Quart, Response, abort, redirect, request, websocket
 from quart.typing import ResponseReturnValue
@@ -23,6 +24,8 @@ from quart_cors import cors, cors_exempt, route_cors, websocket_cors
 
 # The api app's config key: when true, the actual PUT responses of /flaky lack ACAO.
 BREAK_FLAKY = "TEST_BREAK_FLAKY_CORS"
+# The creds app's config key: the Origin of each call of the DELETE /account view.
+ACCOUNT_DELETES = "TEST_ACCOUNT_DELETES"
 
 
 @dataclass(frozen=True)
@@ -139,17 +142,37 @@ def make_api(origins: Origins) -> Quart:
     async def flaky() -> Response:
         return _hello("flaky")
 
-    @app.after_request
-    async def break_flaky(response: Response) -> Response:
+    quart_asgi = app.asgi_app
+
+    async def break_flaky(scope: Any, receive: Any, send: Any) -> None:
         """While a test sets app.config[BREAK_FLAKY], the PUT to /flaky loses its ACAO, so
         the actual response fails the CORS check while the preflight (OPTIONS, cacheable for
-        600 s) still passes. Registered before cors(), so Quart calls it after cors()'s hook.
-        The toggle is server state, not a query parameter: the preflight cache is keyed by
-        the URL, query string included."""
-        if app.config[BREAK_FLAKY] and request.path == "/flaky" and request.method == "PUT":
-            del response.headers["Access-Control-Allow-Origin"]
-        return response
+        600 s) still passes. ASGI middleware: quart-cors adds its headers after every
+        after_request function, so only code outside the app can take one away. The toggle is
+        server state, not a query parameter: the preflight cache is keyed by the URL, query
+        string included."""
+        breaking = (
+            app.config[BREAK_FLAKY]
+            and scope["type"] == "http"
+            and scope["path"] == "/flaky"
+            and scope["method"] == "PUT"
+        )
 
+        async def strip_allow_origin(message: Any) -> None:
+            if breaking and message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "headers": [
+                        (name, value)
+                        for name, value in message["headers"]
+                        if name.lower() != b"access-control-allow-origin"
+                    ],
+                }
+            await send(message)
+
+        await quart_asgi(scope, receive, strip_allow_origin)
+
+    app.asgi_app = break_flaky  # type: ignore[method-assign]
     app.config[BREAK_FLAKY] = False
 
     @app.route("/uncached", methods=["PUT"])
@@ -268,6 +291,21 @@ def make_creds(origins: Origins) -> Quart:
     @app.route("/private", methods=["GET", "PUT"])
     async def private() -> Response:
         return _hello(f"private for {request.cookies['sid']}")
+
+    # One path, two policies: the page may read the account; only the admin page (the alt
+    # port) may delete it. The preflight for DELETE must get the DELETE rule's answer.
+    deletes: list[str] = []
+    app.config[ACCOUNT_DELETES] = deletes
+
+    @app.get("/account")
+    async def read_account() -> Response:
+        return _hello("account")
+
+    @app.delete("/account")
+    @route_cors(allow_origin=origins.alt(), allow_credentials=True)
+    async def delete_account() -> Response:
+        deletes.append(request.headers.get("Origin", "-"))
+        return _hello("account deleted")
 
     return cors(
         app,

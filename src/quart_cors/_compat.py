@@ -1,0 +1,106 @@
+"""Where Quart differs between the supported versions (0.19.2 to 0.23.x), in one place.
+
+Each item names the difference and the versions it applies to; tests/test_compat.py fails
+loudly when a checked assumption stops holding.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import quart.asgi
+import quart.globals
+from quart import Quart
+from quart.typing import ResponseTypes
+
+# Read through getattr: which of these exist depends on the version (typing differs too).
+# The app context's ContextVar, in every version.
+_cv_app: Any = getattr(quart.globals, "_cv_app")  # noqa: B009 (typing differs by version)
+# 0.19 to 0.22 keep the request context in a ContextVar of its own; 0.23 passes it instead.
+_cv_request: Any = getattr(quart.globals, "_cv_request", None)
+# 0.20.1 and later strip root_path as a prefix (quart.asgi._normalise_path); 0.19 and 0.20.0
+# split the path at its first occurrence.
+_ROOT_PATH_AS_PREFIX = hasattr(quart.asgi, "_normalise_path")
+
+# 0.23 passes the app context first: process_response(ctx, response). 0.19 to 0.22:
+# process_response(response, request_context=None), with the request context in a ContextVar
+# when the caller passes none.
+PROCESS_RESPONSE_TAKES_CTX = "ctx" in inspect.signature(Quart.process_response).parameters
+
+# A function called with (request, response) once Quart's response processing is done, also when
+# an after_request function raised; it returns an awaitable only when it has async work to do.
+ResponseHook = Callable[[Any, ResponseTypes], "Awaitable[object] | None"]
+
+
+def wrap_process_response(app: Quart, hook: ResponseHook) -> None:
+    """Run ``hook`` after the app's after_request functions, even when one of them raises.
+
+    When an after_request function raises, Quart answers 500 and runs the response processing
+    again for that 500 (logging the second failure): the hook then still adds its headers,
+    whatever order the functions were registered in.
+    """
+    original: Any = app.process_response
+    if PROCESS_RESPONSE_TAKES_CTX:
+
+        async def process_response(ctx: Any, response: ResponseTypes) -> ResponseTypes:
+            try:
+                response = await original(ctx, response)
+            except Exception:
+                pending = hook(ctx.request, response)
+                if pending is not None:
+                    await pending
+                raise
+            pending = hook(ctx.request, response)
+            if pending is not None:
+                await pending
+            return response
+
+    else:
+
+        async def process_response(  # type: ignore[misc]
+            response: ResponseTypes, request_context: Any = None
+        ) -> ResponseTypes:
+            try:
+                response = await original(response, request_context)
+            except Exception:
+                pending = hook((request_context or _cv_request.get()).request, response)
+                if pending is not None:
+                    await pending
+                raise
+            pending = hook((request_context or _cv_request.get()).request, response)
+            if pending is not None:
+                await pending
+            return response
+
+    app.process_response = process_response  # type: ignore[method-assign,assignment]
+
+
+def request_path(path: str, root_path: str) -> str:
+    """The path Quart routes for an ASGI scope's path and root_path.
+
+    0.19.x splits the path at the first occurrence of root_path; 0.20 and later strip it as a
+    prefix. In both, a path outside the root (or equal to it) becomes " ", which matches nothing.
+    """
+    if path[:1] != "/":
+        path = urlsplit(path).path
+    if not root_path:
+        return path
+    if _ROOT_PATH_AS_PREFIX:
+        if path == root_path or not path.startswith(root_path):
+            return " "
+        return path[len(root_path) :]
+    parts = path.split(root_path, 1)
+    if len(parts) < 2:
+        return " "
+    return parts[1] or " "
+
+
+async def default_options_response(app: Quart) -> ResponseTypes:
+    """Quart's automatic OPTIONS answer; 0.23 takes the app context as an argument."""
+    if PROCESS_RESPONSE_TAKES_CTX:
+        response: ResponseTypes = await cast(Any, app).make_default_options_response(_cv_app.get())
+        return response
+    return await app.make_default_options_response()

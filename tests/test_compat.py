@@ -1,0 +1,198 @@
+"""The Quart details quart_cors._compat relies on, checked against the installed Quart.
+
+If one of these fails after a Quart upgrade, _compat.py needs a new entry for that version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from quart import Quart, Response, request
+
+from quart_cors import _compat, cors
+
+ORIGIN = "https://app.example.com"
+
+
+def test_process_response_signature_is_one_the_wrapper_knows() -> None:
+    parameters = list(inspect.signature(Quart.process_response).parameters)
+    if _compat.PROCESS_RESPONSE_TAKES_CTX:
+        assert parameters == ["self", "ctx", "response"]
+    else:
+        assert parameters == ["self", "response", "request_context"]
+
+
+def test_quart_builds_http_connections_through_asgi_http_class() -> None:
+    # The preflight gate is installed as the app's asgi_http_class.
+    source = inspect.getsource(Quart.asgi_app)
+    assert "self.asgi_http_class(self, scope)" in source
+
+
+def test_make_default_options_response_signature() -> None:
+    parameters = list(inspect.signature(Quart.make_default_options_response).parameters)
+    expected = ["self", "ctx"] if _compat.PROCESS_RESPONSE_TAKES_CTX else ["self"]
+    assert parameters == expected
+
+
+def _recording_app() -> tuple[Quart, list[str]]:
+    app = Quart(__name__)
+    seen: list[str] = []
+
+    @app.before_request
+    async def record() -> None:
+        seen.append(request.path)
+
+    @app.route("/<path:rest>")
+    async def anything(rest: str) -> str:
+        return rest
+
+    return app, seen
+
+
+async def _quart_path(app: Quart, seen: list[str], path: str, root_path: str) -> str | None:
+    """The path Quart itself routes for an ASGI scope (None: it never reached before_request)."""
+    seen.clear()
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": root_path,
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 1),
+        "server": ("localhost", 80),
+    }
+    await _drive(app, scope)
+    return seen[0] if seen else None
+
+
+async def _drive(app: Quart, scope: dict[str, Any]) -> list[Any]:
+    """Run one ASGI HTTP exchange; the client disconnects once the response is complete."""
+    messages: list[Any] = []
+    done = asyncio.Event()
+    requested = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        messages.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            done.set()
+
+    asgi: Any = app
+    await asyncio.wait_for(asgi(scope, receive, send), timeout=10)
+    return messages
+
+
+SEGMENTS = st.sampled_from(["", "api", "ap", "api2", "x", "a"])
+PATHS = st.lists(SEGMENTS, min_size=1, max_size=4).map(lambda parts: "/" + "/".join(parts))
+ROOTS = st.sampled_from(["", "/api", "/ap", "/x/api", "/api/"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(path=PATHS, root_path=ROOTS)
+def test_request_path_is_the_path_quart_routes(path: str, root_path: str) -> None:
+    app, seen = _recording_app()
+    quart_path = asyncio.run(_quart_path(app, seen, path, root_path))
+    # The routing layer adds the leading slash as Werkzeug's request does.
+    assert quart_path == "/" + _compat.request_path(path, root_path).lstrip("/")
+
+
+@pytest.mark.parametrize("raises", [False, True])
+async def test_wrap_process_response_runs_the_hook_also_when_processing_raises(
+    raises: bool,
+) -> None:
+    app = Quart(__name__)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    hooked: list[int] = []
+
+    def hook(request_: Any, response: Any) -> None:
+        hooked.append(response.status_code)
+        response.headers["X-Hooked"] = request_.path
+
+    _compat.wrap_process_response(app, hook)
+
+    @app.route("/x")
+    async def view() -> str:
+        return "x"
+
+    @app.after_request
+    async def maybe_raise(response: Response) -> Response:
+        if raises:
+            raise RuntimeError("after_request bug")
+        return response
+
+    response = await app.test_client().get("/x")
+    assert response.headers["X-Hooked"] == "/x"
+    assert response.status_code == (500 if raises else 200)
+    assert hooked[-1] == response.status_code
+
+
+async def test_default_options_response_is_quarts_automatic_answer() -> None:
+    app = Quart(__name__)
+
+    @app.route("/x", methods=["GET", "PUT"])
+    async def view() -> str:
+        return "x"
+
+    async with app.test_request_context("/x", method="OPTIONS"):
+        response = await _compat.default_options_response(app)
+    assert response.status_code == 200
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == {
+        "GET",
+        "HEAD",
+        "OPTIONS",
+        "PUT",
+    }
+
+
+async def test_gate_sends_complete_asgi_messages() -> None:
+    """more_body on every body message, header names as lowercase bytes (ASGI spec)."""
+    app = Quart(__name__)
+    cors(app, allow_origin=ORIGIN)
+
+    @app.route("/x", methods=["PUT"])
+    async def view() -> str:
+        return "x"
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "OPTIONS",
+        "scheme": "http",
+        "path": "/x",
+        "raw_path": b"/x",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"localhost"),
+            (b"origin", ORIGIN.encode()),
+            (b"access-control-request-method", b"PUT"),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("localhost", 80),
+    }
+
+    start, body = await _drive(app, scope)
+    assert start["type"] == "http.response.start"
+    for name, value in start["headers"]:
+        assert isinstance(name, bytes)
+        assert isinstance(value, bytes)
+        assert name == name.lower()
+    assert body == {"type": "http.response.body", "body": b"", "more_body": False}

@@ -1,0 +1,396 @@
+"""Preflights routed by the method they ask for (behaviour doc: "Preflights", routing).
+
+A browser preflights a URL, not a route: when rules on one path have different policies, the
+preflight for method M must get the answer of the rule that serves M, never that of another rule
+that happens to accept OPTIONS first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from quart import Blueprint, Quart, abort, request
+
+from conftest import cors_headers, preflight_headers, send, vary
+from quart_cors import cors, cors_exempt, route_cors
+
+ACAO = "Access-Control-Allow-Origin"
+ACAC = "Access-Control-Allow-Credentials"
+ACAM = "Access-Control-Allow-Methods"
+ACAH = "Access-Control-Allow-Headers"
+BLOG = "https://blog.example"
+ADMIN = "https://admin.example"
+DEFAULT_METHODS = "GET, HEAD, POST, OPTIONS, PUT, PATCH, DELETE"
+
+
+@dataclass
+class Calls:
+    """Which views ran, and whether before_request ran (it must not for a preflight)."""
+
+    views: list[str] = field(default_factory=list)
+    before_request: list[str] = field(default_factory=list)
+
+
+def _view(name: str, calls: Calls) -> Callable[[], Any]:
+    async def view() -> str:
+        calls.views.append(f"{name} {request.method}")
+        return name
+
+    view.__name__ = name
+    return view
+
+
+def account_app(*, app_cors: bool = True) -> tuple[Quart, Calls]:
+    """GET under a broad credentialed policy, DELETE on the same path with a strict one."""
+    app = Quart(__name__)
+    calls = Calls()
+    if app_cors:
+        cors(app, allow_origin=re.compile(r"https://[a-z]+\.example"), allow_credentials=True)
+    read: Any = _view("read_account", calls)
+    if not app_cors:
+        read = route_cors(
+            allow_origin=re.compile(r"https://[a-z]+\.example"), allow_credentials=True
+        )(read)
+    app.route("/account", methods=["GET"])(read)
+    delete = route_cors(allow_origin=ADMIN, allow_credentials=True)(_view("delete_account", calls))
+    app.route("/account", methods=["DELETE"])(delete)
+    return app, calls
+
+
+@pytest.mark.parametrize("app_cors", [True, False], ids=["cors(app)", "route_cors only"])
+@pytest.mark.parametrize(
+    ("origin", "method", "expected"),
+    [
+        # The DELETE rule's policy decides the DELETE preflight: the blog is not allowed there.
+        (BLOG, "DELETE", {}),
+        (ADMIN, "DELETE", {ACAO: ADMIN, ACAC: "true", ACAM: DEFAULT_METHODS}),
+        # The GET rule's policy decides a preflight for GET (e.g. with a custom header).
+        (BLOG, "GET", {ACAO: BLOG, ACAC: "true", ACAM: DEFAULT_METHODS}),
+        # No rule on the path serves PUT: the method is refused, the origin acknowledged as the
+        # actual PUT's 405 would be (by the first allowed method's rule, DELETE).
+        (ADMIN, "PUT", {ACAO: ADMIN, ACAC: "true"}),
+        (BLOG, "PUT", {}),
+    ],
+)
+async def test_the_rule_serving_the_requested_method_answers(
+    app_cors: bool, origin: str, method: str, expected: dict[str, str]
+) -> None:
+    app, calls = account_app(app_cors=app_cors)
+    response = await app.test_client().options(
+        "/account", headers=preflight_headers(origin, method)
+    )
+    assert response.status_code == 200
+    assert cors_headers(response) == expected
+    assert calls.views == []
+
+
+@pytest.mark.parametrize("app_cors", [True, False], ids=["cors(app)", "route_cors only"])
+async def test_refused_delete_preflight_means_the_actual_delete_is_refused_too(
+    app_cors: bool,
+) -> None:
+    app, _ = account_app(app_cors=app_cors)
+    client = app.test_client()
+    actual = await client.delete("/account", headers={"Origin": BLOG})
+    assert ACAO not in actual.headers
+    allowed = await client.delete("/account", headers={"Origin": ADMIN})
+    assert allowed.headers[ACAO] == ADMIN
+
+
+def _rules_app(build: Callable[[Quart, Calls], None], *, app_cors: dict[str, Any] | None) -> Any:
+    app = Quart(__name__)
+    calls = Calls()
+    if app_cors is not None:
+        cors(app, **app_cors)
+    build(app, calls)
+    if app_cors is None:
+        return app, calls
+
+    @app.before_request
+    async def authenticate() -> None:
+        # Under cors() preflights are answered first; an auth check like this never sees them.
+        calls.before_request.append(request.method)
+        abort(401)
+
+    return app, calls
+
+
+def get_post_put(app: Quart, calls: Calls) -> None:
+    app.route("/r", methods=["GET"])(route_cors(allow_origin=BLOG)(_view("get", calls)))
+    app.route("/r", methods=["POST"])(route_cors(allow_origin=ADMIN)(_view("post", calls)))
+    app.route("/r", methods=["PUT"])(
+        route_cors(allow_origin=ADMIN, allow_methods=["PUT"])(_view("put", calls))
+    )
+
+
+def blueprint_beside_app_rule(app: Quart, calls: Calls) -> None:
+    app.route("/r", methods=["GET"])(_view("get", calls))
+    blueprint = Blueprint("bp", __name__)
+    cors(blueprint, allow_origin=ADMIN, allow_methods=["DELETE"])
+    blueprint.route("/r", methods=["DELETE"])(_view("delete", calls))
+    app.register_blueprint(blueprint)
+
+
+def lowercase_methods(app: Quart, calls: Calls) -> None:
+    app.route("/r", methods=["get"])(_view("get", calls))
+    app.route("/r", methods=["delete"])(route_cors(allow_origin=ADMIN)(_view("delete", calls)))
+
+
+def explicit_options_rule(app: Quart, calls: Calls) -> None:
+    # A rule that lists OPTIONS answers plain OPTIONS requests itself; it is not a preflight's
+    # answer for the other methods of the path.
+    app.route("/r", methods=["OPTIONS"])(route_cors(allow_origin=BLOG)(_view("options", calls)))
+    app.route("/r", methods=["PATCH"])(route_cors(allow_origin=ADMIN)(_view("patch", calls)))
+
+
+def head_via_get(app: Quart, calls: Calls) -> None:
+    app.route("/r", methods=["POST"])(route_cors(allow_origin=BLOG)(_view("post", calls)))
+    app.route("/r", methods=["GET"])(route_cors(allow_origin=ADMIN)(_view("get", calls)))
+
+
+def exempt_first(app: Quart, calls: Calls) -> None:
+    app.route("/r", methods=["GET"])(cors_exempt(_view("get", calls)))
+    app.route("/r", methods=["PUT"])(_view("put", calls))
+
+
+def stricter_first(app: Quart, calls: Calls) -> None:
+    app.route("/r", methods=["GET"])(route_cors(allow_origin=[])(_view("get", calls)))
+    app.route("/r", methods=["PUT"])(_view("put", calls))
+
+
+# (name, rules, app cors() arguments or None, Origin, ACRM, expected CORS headers)
+SAME_PATH: list[tuple[str, Any, dict[str, Any] | None, str, str, dict[str, str]]] = [
+    ("GET+POST+PUT: GET", get_post_put, None, BLOG, "GET", {ACAO: BLOG, ACAM: DEFAULT_METHODS}),
+    ("GET+POST+PUT: POST, blog", get_post_put, None, BLOG, "POST", {}),
+    (
+        "GET+POST+PUT: POST, admin",
+        get_post_put,
+        None,
+        ADMIN,
+        "POST",
+        {ACAO: ADMIN, ACAM: DEFAULT_METHODS},
+    ),
+    ("GET+POST+PUT: PUT, admin", get_post_put, None, ADMIN, "PUT", {ACAO: ADMIN, ACAM: "PUT"}),
+    ("GET+POST+PUT: PUT, blog", get_post_put, None, BLOG, "PUT", {}),
+    ("GET+POST+PUT: PUT, cors(app)", get_post_put, {}, BLOG, "PUT", {}),
+    (
+        "blueprint: DELETE, admin",
+        blueprint_beside_app_rule,
+        {},
+        ADMIN,
+        "DELETE",
+        {
+            ACAO: ADMIN,
+            ACAM: "DELETE",
+        },
+    ),
+    ("blueprint: DELETE, blog", blueprint_beside_app_rule, {}, BLOG, "DELETE", {}),
+    (
+        "blueprint: GET, app policy",
+        blueprint_beside_app_rule,
+        {},
+        BLOG,
+        "GET",
+        {
+            ACAO: "*",
+            ACAM: DEFAULT_METHODS,
+        },
+    ),
+    ("lowercase rule methods: DELETE", lowercase_methods, {}, BLOG, "DELETE", {}),
+    (
+        "lowercase rule methods: DELETE, admin",
+        lowercase_methods,
+        {},
+        ADMIN,
+        "DELETE",
+        {
+            ACAO: ADMIN,
+            ACAM: DEFAULT_METHODS,
+        },
+    ),
+    # A lowercase ACRM is routed as the actual request is (Werkzeug uppercases methods) but
+    # compared case-sensitively against the allowed methods, as browsers do.
+    ("lowercase ACRM: delete, admin", lowercase_methods, {}, ADMIN, "delete", {ACAO: ADMIN}),
+    ("lowercase ACRM: delete, blog", lowercase_methods, {}, BLOG, "delete", {}),
+    ("explicit OPTIONS rule: PATCH, blog", explicit_options_rule, {}, BLOG, "PATCH", {}),
+    (
+        "explicit OPTIONS rule: PATCH, admin",
+        explicit_options_rule,
+        {},
+        ADMIN,
+        "PATCH",
+        {
+            ACAO: ADMIN,
+            ACAM: DEFAULT_METHODS,
+        },
+    ),
+    ("HEAD via GET: admin", head_via_get, {}, ADMIN, "HEAD", {ACAO: ADMIN, ACAM: DEFAULT_METHODS}),
+    ("HEAD via GET: blog", head_via_get, {}, BLOG, "HEAD", {}),
+    (
+        "exempt rule first: PUT passes",
+        exempt_first,
+        {},
+        BLOG,
+        "PUT",
+        {
+            ACAO: "*",
+            ACAM: DEFAULT_METHODS,
+        },
+    ),
+    ("exempt rule first: GET gets nothing", exempt_first, {}, BLOG, "GET", {}),
+    (
+        "stricter rule first: PUT passes",
+        stricter_first,
+        {},
+        BLOG,
+        "PUT",
+        {
+            ACAO: "*",
+            ACAM: DEFAULT_METHODS,
+        },
+    ),
+    ("stricter rule first: GET refused", stricter_first, {}, BLOG, "GET", {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("rules", "app_cors", "origin", "method", "expected"),
+    [case[1:] for case in SAME_PATH],
+    ids=[case[0] for case in SAME_PATH],
+)
+async def test_same_path_rules(
+    rules: Callable[[Quart, Calls], None],
+    app_cors: dict[str, Any] | None,
+    origin: str,
+    method: str,
+    expected: dict[str, str],
+) -> None:
+    app, calls = _rules_app(rules, app_cors=app_cors)
+    response = await app.test_client().options("/r", headers=preflight_headers(origin, method))
+    assert cors_headers(response) == expected
+    assert calls.views == []
+    if app_cors is not None and expected:
+        # Under cors() the answer comes before the app's before_request (which refuses OPTIONS).
+        assert response.status_code == 200
+        assert calls.before_request == []
+
+
+async def test_refused_preflight_still_varies_on_the_request_headers() -> None:
+    app, _ = _rules_app(get_post_put, app_cors={})
+    response = await app.test_client().options("/r", headers=preflight_headers(BLOG, "PUT"))
+    assert cors_headers(response) == {}
+    assert vary(response) == [
+        "Origin",
+        "Access-Control-Request-Method",
+        "Access-Control-Request-Headers",
+    ]
+
+
+async def test_no_rule_serves_the_method_refuses_method_and_headers() -> None:
+    app = Quart(__name__)
+    cors(app, allow_methods="*", allow_headers="*")
+
+    @app.route("/only-get")
+    async def only_get() -> str:
+        return "x"
+
+    response = await app.test_client().options(
+        "/only-get", headers=preflight_headers(BLOG, "DELETE", "x-custom")
+    )
+    assert cors_headers(response) == {ACAO: "*"}
+
+
+async def test_own_options_view_answers_when_quart_routes_options_to_it() -> None:
+    app = Quart(__name__)
+    cors(app, allow_origin=BLOG)
+    calls = Calls()
+
+    @app.route("/r", methods=["PUT", "OPTIONS"])
+    @route_cors(allow_origin=ADMIN, allow_methods=["PUT"], provide_automatic_options=False)
+    async def own() -> tuple[str, int]:
+        calls.views.append(request.method)
+        return "", 204
+
+    @app.route("/r", methods=["GET"])
+    async def read() -> str:
+        return "r"
+
+    client = app.test_client()
+    response = await client.options("/r", headers=preflight_headers(ADMIN, "PUT"))
+    assert calls.views == ["OPTIONS"]
+    assert response.status_code == 204
+    assert cors_headers(response) == {ACAO: ADMIN, ACAM: "PUT"}
+    # A preflight for GET, which the own-options view does not serve, still reaches it (Quart
+    # sends OPTIONS there) and gets the GET rule's policy.
+    response = await client.options("/r", headers=preflight_headers(BLOG, "GET"))
+    assert cors_headers(response) == {ACAO: BLOG, ACAM: DEFAULT_METHODS}
+
+
+# --- property: a preflight for M is answered as the actual M request is -------------------
+
+ORIGINS = [BLOG, ADMIN, "https://other.example"]
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+METHOD_SETS = st.lists(st.sampled_from(METHODS), min_size=1, max_size=3, unique=True)
+POLICIES = st.one_of(
+    st.just("inherit"),
+    st.just("exempt"),
+    st.lists(st.sampled_from(ORIGINS), max_size=2, unique=True),
+)
+
+
+@st.composite
+def rule_sets(draw: st.DrawFn) -> list[tuple[list[str], Any]]:
+    count = draw(st.integers(1, 4))
+    return [
+        (
+            draw(st.lists(st.sampled_from(METHODS), min_size=1, max_size=3, unique=True)),
+            draw(POLICIES),
+        )
+        for _ in range(count)
+    ]
+
+
+def _property_app(rules: list[tuple[list[str], Any]], app_origins: list[str]) -> Quart:
+    app = Quart(__name__)
+    cors(app, allow_origin=app_origins, allow_credentials=True)
+    for index, (methods, policy) in enumerate(rules):
+        view: Any = _view(f"rule{index}", Calls())
+        if policy == "exempt":
+            view = cors_exempt(view)
+        elif policy != "inherit":
+            view = route_cors(allow_origin=policy)(view)
+        app.add_url_rule("/p", f"rule{index}", view, methods=methods)
+    return app
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    rules=rule_sets(),
+    app_origins=st.lists(st.sampled_from(ORIGINS), max_size=2, unique=True),
+    method=st.sampled_from(METHODS),
+    origin=st.sampled_from(ORIGINS),
+)
+async def test_preflight_for_a_method_gets_the_actual_requests_allow_origin(
+    rules: list[tuple[list[str], Any]], app_origins: list[str], method: str, origin: str
+) -> None:
+    app = _property_app(rules, app_origins)
+    client = app.test_client()
+    preflight = await client.options("/p", headers=preflight_headers(origin, method))
+    actual = await send(app, method, "/p", {"Origin": origin})
+    assert preflight.headers.get(ACAO) == actual.headers.get(ACAO)
+    assert preflight.headers.get(ACAC) == actual.headers.get(ACAC)
+    served = any(
+        method in methods or (method == "HEAD" and "GET" in methods) for methods, _ in rules
+    )
+    if not served:
+        assert ACAM not in preflight.headers
+        assert ACAH not in preflight.headers

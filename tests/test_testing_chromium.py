@@ -209,6 +209,61 @@ async def test_same_origin_client_hint_has_no_warning() -> None:
     assert result.warnings == ()
 
 
+# Header values are byte strings: one byte per character up to U+00FF
+
+
+@pytest.mark.parametrize(
+    ("value", "safelisted"),
+    [("\u00e9" * 128, True), ("\u00e9" * 129, False), ("a" * 128, True), ("a" * 129, False)],
+)
+def test_safelisted_value_length_counts_latin1_bytes(value: str, safelisted: bool) -> None:
+    assert is_cors_safelisted_request_header("Accept", value) is safelisted
+    assert needs_preflight("GET", [("Accept", value)]) is not safelisted
+
+
+def test_safelisted_budget_counts_latin1_bytes() -> None:
+    # 8 values of 128 characters are 1024 bytes: within the budget, though 2048 in UTF-8.
+    headers = [("Accept-Language", "a" * 128)] * 7 + [("Accept", "\u00e9" * 128)]
+    assert cors_unsafe_request_header_names(headers) == []
+    assert cors_unsafe_request_header_names([*headers, ("Content-Language", "x")]) == [
+        "accept",
+        "accept-language",
+        "content-language",
+    ]
+
+
+async def test_header_value_beyond_latin1_throws_like_fetch() -> None:
+    with pytest.raises(TypeError, match="Latin-1"):
+        await Browser(Server().app(), ORIGIN).fetch("/r", headers={"X-Price": "10 \u20ac"})
+
+
+async def test_live_transport_sends_latin1_header_bytes() -> None:
+    seen: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.append(head)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n"
+            b"Access-Control-Allow-Origin: https://app.test\r\n\r\nok"
+        )
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        browser = Browser(HTTPXTransport(timeout=2), ORIGIN, base_url=f"http://127.0.0.1:{port}")
+        result = await browser.fetch("/r", headers={"Accept": "caf\u00e9"})
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert result.ok, result.explanation
+    assert not result.preflighted
+    assert b"\r\naccept: caf\xe9\r\n" in seen[0].lower()
+
+
 # --------------------------------------------------------------------------------------------
 # Access-Control-Max-Age, as Chromium parses it
 

@@ -103,6 +103,26 @@ async def test_client_hints_need_no_preflight(open_page: OpenPage, servers: Serv
     assert preflights == {label: 0 if outcome == 200 else 1 for label, outcome in expected.items()}
 
 
+@pytest.mark.parametrize(("length", "preflighted"), [(128, False), (129, True)])
+async def test_safelisted_value_length_counts_bytes_not_utf8(
+    open_page: OpenPage, servers: Servers, length: int, preflighted: bool
+) -> None:
+    # A header value is a byte string: "\u00e9" is one byte (0xE9) on the wire, so 128 of them
+    # are still within the 128-byte limit of a safelisted value.
+    page = await open_page(servers.origins.page)
+    target = f"/echo-origin?t=latin1-{length}"
+    value = "\u00e9" * length
+    seen = await js_fetch(page, servers.url("quirks", target), headers={"Accept": value})
+    recorder = servers.recorders["quirks"]
+    assert len(recorder.preflights(target)) == int(preflighted)
+    if preflighted:
+        seen.assert_blocked()  # the preflight's answer allows no header
+    else:
+        seen.assert_readable(200)
+        [request] = recorder.actual(target, "GET")
+        assert request.headers["accept"] == value
+
+
 # --------------------------------------------------------------------------------------------
 # Access-Control-Max-Age
 

@@ -57,6 +57,9 @@ def _header_list(
         value = raw_value.strip(" \t\r\n")
         if "\r" in value or "\n" in value or "\0" in value:
             raise TypeError(f"{value!r} is not a valid value for header {name!r}")
+        if any(ord(char) > 0xFF for char in value):
+            # Header values are ByteStrings: fetch() throws on a character above U+00FF.
+            raise TypeError(f"{value!r} has a character that is not Latin-1 (header {name!r})")
         key = name.lower()
         if key in combined:
             # Like a Headers object: a repeated name becomes one header joined with ', '.

@@ -59,6 +59,15 @@ CHROMIUM_SAFELISTED_REQUEST_HEADERS = frozenset(
 )
 
 
+def byte_length(value: str) -> int:
+    """A header value's length in bytes. Header values are byte strings: a script's characters
+    up to U+00FF are one byte each (``fetch()`` refuses the others), so ``é`` counts 1."""
+    try:
+        return len(value.encode("latin-1"))
+    except UnicodeEncodeError:
+        return len(value.encode("utf-8"))
+
+
 def checked_method(method: str, body: object = None) -> str:
     """The method fetch() would send, or TypeError where fetch() throws before sending."""
     if not TOKEN.fullmatch(method):
@@ -105,7 +114,7 @@ def is_cors_safelisted_request_header(name: str, value: str, *, strict: bool = F
     Without ``strict``, Chromium's extra names count too (see ``chromium_safelisted_header``);
     with it, only the Fetch Standard's.
     """
-    if len(value.encode("utf-8")) > 128:
+    if byte_length(value) > 128:
         return False
     lowered = name.lower()
     if not strict and lowered in CHROMIUM_SAFELISTED_REQUEST_HEADERS:
@@ -139,7 +148,7 @@ def chromium_safelisted_header(name: str, value: str) -> bool:
     anything (128 bytes at most, like every safelisted value).
     """
     lowered = name.lower()
-    if lowered not in CHROMIUM_SAFELISTED_REQUEST_HEADERS or len(value.encode("utf-8")) > 128:
+    if lowered not in CHROMIUM_SAFELISTED_REQUEST_HEADERS or byte_length(value) > 128:
         return False
     if lowered in {"device-memory", "downlink", "dpr"}:
         return _DECIMAL.fullmatch(value) is not None
@@ -164,7 +173,7 @@ def cors_unsafe_request_header_names(headers: Headers, *, strict: bool = False) 
     for name, value in headers:
         if is_cors_safelisted_request_header(name, value, strict=strict):
             safelisted.add(name.lower())
-            safelisted_size += len(value.encode("utf-8"))
+            safelisted_size += byte_length(value)
         else:
             unsafe.add(name.lower())
     if safelisted_size > 1024:

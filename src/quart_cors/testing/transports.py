@@ -215,7 +215,11 @@ class HTTPXTransport:
                 response = await client.request(
                     request.method,
                     request.url,
-                    headers=list(request.headers),
+                    # Bytes as the browser sends them: httpx would encode str values as ASCII.
+                    headers=[
+                        (name.encode("latin-1"), value.encode("latin-1", "replace"))
+                        for name, value in request.headers
+                    ],
                     content=request.body or None,
                 )
         except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError) as error:

@@ -673,3 +673,16 @@ def test_check_command_shows_the_preflight_headers_a_server_sends(
     answer = out.split("Preflight answer:", 1)[1].split("Request sent:", 1)[0]
     assert "access-control-allow-methods: PUT" in answer
     assert "content-type" not in answer.lower()  # the app sends none on a preflight
+
+
+REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "testing.md"
+
+
+async def test_reference_example_runs_as_printed() -> None:
+    text = REFERENCE.read_text()
+    source = text.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {"__name__": "docs_testing_example"}
+    exec(compile(source, "docs/testing.md", "exec"), namespace)  # noqa: S102 - our own docs
+    test = namespace["test_spa_can_update_items"]
+    assert callable(test)
+    await test()

@@ -20,6 +20,7 @@ from quart_cors import cors
 from quart_cors.cli import main as cli_main
 from quart_cors.testing import (
     Browser,
+    HTTPRequest,
     HTTPXTransport,
     PreflightCacheEntry,
     QuartTransport,
@@ -686,3 +687,92 @@ async def test_reference_example_runs_as_printed() -> None:
     test = namespace["test_spa_can_update_items"]
     assert callable(test)
     await test()
+
+
+# --------------------------------------------------------------------------------------------
+# Transports at their edges
+
+
+def test_value_beyond_latin1_counts_its_utf8_bytes() -> None:
+    # fetch() never sends one (it throws), but the rule itself still answers.
+    assert is_cors_safelisted_request_header("Accept", "\u20ac" * 42)  # 126 bytes
+    assert not is_cors_safelisted_request_header("Accept", "\u20ac" * 43)  # 129 bytes
+
+
+async def test_in_process_exception_before_any_answer_is_a_500() -> None:
+    app = Quart(__name__)
+
+    async def broken(scope: object, receive: object, send: object) -> None:
+        raise RuntimeError("the app fails before it answers")
+
+    app.asgi_app = broken  # type: ignore[method-assign]
+    response = await QuartTransport(app).send(HTTPRequest("GET", "http://localhost/x"))
+    assert (response.status, response.headers, response.body) == (
+        500,
+        (("content-length", "0"),),
+        b"",
+    )
+
+
+async def test_in_process_request_to_an_invalid_port_still_reaches_the_app() -> None:
+    app = cors(Quart(__name__), allow_origin=ORIGIN)
+
+    @app.get("/x")
+    async def x() -> str:
+        return "x"
+
+    response = await QuartTransport(app).send(HTTPRequest("GET", "http://localhost:99999/x"))
+    assert response.status == 200
+
+
+async def test_in_process_handshake_of_an_app_that_ignores_the_client_leaving() -> None:
+    app = Quart(__name__)
+    stuck = asyncio.Event()
+
+    async def deaf(scope: object, receive: object, send: object) -> None:
+        await stuck.wait()  # never reads receive(), so never hears the disconnect
+
+    app.asgi_app = deaf  # type: ignore[method-assign]
+    transport = QuartTransport(app, handshake_timeout=0.1)
+    status, headers = await transport.websocket(HTTPRequest("GET", "ws://localhost/ws"))
+    assert (status, headers) == (0, ())
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [(b"SSH-2.0-OpenSSH\r\n\r\n", "not an HTTP answer"), (b"HTTP/1.1 1", "cannot connect")],
+)
+async def test_live_handshake_with_a_garbled_answer(answer: bytes, message: str) -> None:
+    async def garble(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(garble, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(TransportError, match=message):
+            await HTTPXTransport(timeout=2).websocket(
+                HTTPRequest("GET", f"ws://127.0.0.1:{port}/ws")
+            )
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_live_handshake_to_an_invalid_port() -> None:
+    with pytest.raises(TransportError, match="invalid port"):
+        await HTTPXTransport().websocket(HTTPRequest("GET", "ws://127.0.0.1:99999/ws"))
+
+
+async def test_in_process_handshake_of_an_app_that_returns_without_answering() -> None:
+    app = Quart(__name__)
+
+    async def silent(scope: object, receive: object, send: object) -> None:
+        return  # neither accepts nor refuses: a server answers 500
+
+    app.asgi_app = silent  # type: ignore[method-assign]
+    transport = QuartTransport(app, handshake_timeout=1)
+    assert await transport.websocket(HTTPRequest("GET", "ws://localhost/ws")) == (500, ())

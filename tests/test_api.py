@@ -13,6 +13,7 @@ import quart_cors
 from quart_cors import (
     ConfigProblem,
     CORSConfigError,
+    QuartCORS,
     cors,
     cors_exempt,
     cors_rejected,
@@ -36,14 +37,20 @@ def test_public_names() -> None:
     assert sorted(quart_cors.__all__) == sorted(
         [
             "CORSConfigError",
+            "CORSRequest",
             "ConfigProblem",
+            "EffectivePolicy",
+            "QuartCORS",
+            "RouteDescription",
             "cors",
             "cors_exempt",
             "cors_rejected",
+            "describe",
             "route_cors",
             "websocket_cors",
         ]
     )
+    assert quart_cors.__all__ == sorted(quart_cors.__all__)
 
 
 def _keyword_only(function: Callable[..., Any]) -> dict[str, Any]:
@@ -59,6 +66,13 @@ def test_cors_signature() -> None:
     parameters = list(inspect.signature(cors).parameters.values())
     assert parameters[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     assert _keyword_only(cors) == dict.fromkeys(SETTINGS)
+    assert len(parameters) == 1 + len(SETTINGS)
+
+
+def test_quart_cors_signature_is_that_of_cors() -> None:
+    parameters = list(inspect.signature(QuartCORS).parameters.values())
+    assert (parameters[0].name, parameters[0].default) == ("app", None)
+    assert _keyword_only(QuartCORS) == _keyword_only(cors)
     assert len(parameters) == 1 + len(SETTINGS)
 
 
@@ -81,6 +95,7 @@ def test_websocket_cors_signature() -> None:
         lambda: cors(Quart(__name__), "*"),  # type: ignore[call-arg]
         lambda: route_cors("*"),  # type: ignore[call-arg]
         lambda: websocket_cors("*"),  # type: ignore[call-arg]
+        lambda: QuartCORS(None, "*"),  # type: ignore[call-arg]
     ],
 )
 def test_arguments_are_keyword_only(call: Callable[[], object]) -> None:

@@ -23,6 +23,14 @@ BAD_ARGUMENTS: list[tuple[dict[str, Any], list[str]]] = [
     ({"allow_credentials": True, "allow_origin": ["https://a.com", "null"]}, ["E002"]),
     ({"allow_credentials": True, "allow_origin": "https://*.com"}, ["E003"]),
     ({"allow_credentials": True, "allow_origin": "https://*.localhost"}, ["E003"]),
+    # credentials with a regex that matches sites no one controls (the .invalid canaries)
+    ({"allow_credentials": True, "allow_origin": re.compile(".*")}, ["E004"]),
+    ({"allow_credentials": True, "allow_origin": re.compile(r"https?://.+")}, ["E004"]),
+    ({"allow_credentials": True, "allow_origin": re.compile(r"https://[^/]+")}, ["E004"]),
+    ({"allow_credentials": True, "allow_origin": re.compile(r"http://[a-z.-]+")}, ["E004"]),
+    ({"allow_credentials": True, "allow_origin": re.compile(r"http://[\w.-]+:\d+")}, ["E004"]),
+    ({"allow_credentials": True, "allow_origin": re.compile("HTTPS://.*", re.I)}, ["E004"]),
+    ({"allow_credentials": True, "allow_origin": ["https://a.com", re.compile(".+")]}, ["E004"]),
     # origin items
     ({"allow_origin": 42}, ["E010"]),
     ({"allow_origin": "example.com"}, ["E011"]),
@@ -48,6 +56,13 @@ BAD_ARGUMENTS: list[tuple[dict[str, Any], list[str]]] = [
     ({"allow_headers": ["x-ok\r\nx-evil"]}, ["E030"]),
     ({"expose_headers": ["bad header"]}, ["E030"]),
     ({"expose_headers": ["x-a,x-b"]}, ["E030"]),
+    # header names with "*" inside are literal names no one sends, not patterns
+    ({"allow_headers": ["X-Company-*"]}, ["E031"]),
+    ({"allow_headers": "x-*"}, ["E031"]),
+    ({"allow_headers": ["content-type", "**"]}, ["E031"]),
+    ({"allow_headers": ["*-id"]}, ["E031"]),
+    ({"expose_headers": ["X-Company-*"]}, ["E031"]),
+    ({"expose_headers": ["*", "X-Rate*"]}, ["E031"]),
     # max_age
     ({"max_age": -1}, ["E040"]),
     ({"max_age": 1.5}, ["E040"]),
@@ -151,6 +166,11 @@ def test_problem_fields() -> None:
         {"allow_credentials": True, "allow_origin": "https://*.example.com"},
         {"allow_credentials": True, "allow_origin": "https://*.co.uk"},
         {"allow_credentials": True, "allow_origin": ["https://a.com", re.compile("https://b")]},
+        {"allow_credentials": True, "allow_origin": re.compile(r"https://[a-z]+\.example\.com")},
+        {"allow_credentials": True, "allow_origin": re.compile(r"http://localhost:\d+")},
+        {"allow_credentials": True, "allow_origin": lambda origin: True},  # allow-all on purpose
+        {"allow_origin": re.compile(".*")},  # without credentials: a warning at start-up only
+        {"allow_headers": ["*"], "expose_headers": "*"},
         {"allow_credentials": False, "allow_origin": "*"},
         {"allow_origin": "null"},
         {"max_age": 0},
@@ -178,6 +198,12 @@ BAD_CONFIG: list[tuple[dict[str, Any], str]] = [
     ({"QUART_CORS_ALLOW_CREDENTIALS": "true"}, "E050"),
     ({"QUART_CORS_ALLOW_METHODS": ["TRACE"]}, "E021"),
     ({"QUART_CORS_ALLOW_HEADERS": ["bad header"]}, "E030"),
+    ({"QUART_CORS_ALLOW_HEADERS": ["X-Company-*"]}, "E031"),
+    ({"QUART_CORS_EXPOSE_HEADERS": "X-*"}, "E031"),
+    (
+        {"QUART_CORS_ALLOW_ORIGIN": re.compile(".*"), "QUART_CORS_ALLOW_CREDENTIALS": True},
+        "E004",
+    ),
     ({"QUART_CORS_EXPOSE_HEADERS": ["x a"]}, "E030"),
     ({"QUART_CORS_MAX_AGE": -1}, "E040"),
     ({"QUART_CORS_MAX_AGE": "ten"}, "E040"),
@@ -378,3 +404,112 @@ async def test_one_function_registered_plain_and_with_route_cors_is_accepted() -
         "/strict", headers={"Origin": "https://admin.example.com"}
     )
     assert response.headers["Access-Control-Allow-Origin"] == "https://admin.example.com"
+
+
+# --- E004: a regex that matches any site ------------------------------------------------
+
+
+def test_any_origin_regex_with_credentials_names_the_pattern_and_the_fix() -> None:
+    with pytest.raises(CORSConfigError) as caught:
+        cors(Quart(__name__), allow_origin=re.compile(r"https?://.*"), allow_credentials=True)
+    (problem,) = caught.value.problems
+    assert problem.code == "E004"
+    message = str(caught.value)
+    assert "https?://.*" in message
+    assert "callable that returns True" in message
+
+
+async def test_inherited_credentials_meet_a_routes_any_origin_regex_at_startup() -> None:
+    app = Quart(__name__)
+    cors(app, allow_credentials=True, allow_origin=ORIGIN)
+
+    @app.route("/r")
+    @route_cors(allow_origin=re.compile(r"https://.+"))  # valid alone: no credentials here
+    async def view() -> str:
+        return "r"
+
+    with pytest.raises(CORSConfigError) as caught:
+        await app.startup()
+    assert caught.value.codes == ("E004",)
+
+
+async def test_allow_all_callable_with_credentials_stays_allowed() -> None:
+    app = Quart(__name__)
+    cors(app, allow_origin=lambda origin: True, allow_credentials=True)
+
+    @app.route("/")
+    async def index() -> str:
+        return "index"
+
+    await app.startup()
+    response = await app.test_client().get("/", headers={"Origin": "https://any.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "https://any.example"
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    await app.shutdown()
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "quart_cors" and record.levelno == logging.WARNING
+    ]
+
+
+def _app_with_routes(**arguments: Any) -> Quart:
+    app = Quart(__name__)
+    cors(app, **arguments)
+    blueprint = Blueprint("bp", __name__)
+
+    for target in (app, blueprint):
+        target.add_url_rule("/a", "a", lambda: "a")
+        target.add_url_rule("/b", "b", lambda: "b")
+    app.register_blueprint(blueprint, url_prefix="/bp")
+    return app
+
+
+async def test_any_origin_regex_without_credentials_warns_once_at_startup(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = _app_with_routes(allow_origin=[re.compile(r"https?://.*"), re.compile("https://a.com")])
+    with caplog.at_level(logging.WARNING, logger="quart_cors"):
+        await app.startup()
+        client = app.test_client()
+        for path in ("/a", "/b", "/bp/a", "/missing"):
+            response = await client.get(path, headers={"Origin": "https://any.example"})
+            assert response.headers["Access-Control-Allow-Origin"] == "https://any.example"
+        await app.shutdown()
+    (warning,) = _warnings(caplog)
+    assert "https?://.*" in warning
+    assert "quart-cors-canary.invalid" in warning
+
+
+async def test_any_origin_regex_warning_without_lifespan_comes_on_first_request(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = _app_with_routes(allow_origin=re.compile(".+"))
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="quart_cors"):
+        assert _warnings(caplog) == []
+        await client.get("/a", headers={"Origin": ORIGIN})
+        await client.get("/b", headers={"Origin": ORIGIN})
+    assert len(_warnings(caplog)) == 1
+
+
+async def test_narrow_regex_does_not_warn(caplog: pytest.LogCaptureFixture) -> None:
+    app = _app_with_routes(allow_origin=re.compile(r"https://[a-z]+\.example\.com"))
+    with caplog.at_level(logging.WARNING, logger="quart_cors"):
+        await app.startup()
+    assert _warnings(caplog) == []
+
+
+def test_header_pattern_problem_names_the_fix() -> None:
+    with pytest.raises(CORSConfigError) as caught:
+        cors(Quart(__name__), allow_headers=["content-type", "X-Company-*"])
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.setting, problem.value) == (
+        "E031",
+        "allow_headers",
+        "X-Company-*",
+    )
+    assert "'*' alone" in problem.message

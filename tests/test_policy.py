@@ -84,6 +84,8 @@ def test_layers_import_down_only_and_no_quart(module: str, allowed_internal: set
                 ".",
             },
         ),
+        ("describe", {".extension", ".policy", ".settings"}),
+        ("extension_object", {".extension", ".settings"}),
     ],
 )
 def test_integration_layer_never_imports_the_tools(module: str, allowed_internal: set[str]) -> None:

@@ -7,11 +7,27 @@ from datetime import timedelta
 
 from quart import Blueprint, Quart, websocket
 
-from quart_cors import ConfigProblem, CORSConfigError, cors, cors_exempt, route_cors, websocket_cors
+from quart_cors import (
+    ConfigProblem,
+    CORSConfigError,
+    CORSRequest,
+    EffectivePolicy,
+    QuartCORS,
+    RouteDescription,
+    cors,
+    cors_exempt,
+    describe,
+    route_cors,
+    websocket_cors,
+)
 
 
 async def tenant_allowed(origin: str) -> bool:
     return origin.endswith(".tenant.example")
+
+
+def tenant_of_host(origin: str, request: CORSRequest) -> bool:
+    return origin == f"https://{request.host.partition('.')[0]}.shop.example"
 
 
 def typed_app() -> Quart:
@@ -34,6 +50,11 @@ def typed_app() -> Quart:
     @route_cors(allow_methods=["GET", "PUT"], max_age=600)
     async def item(item_id: int) -> dict[str, int]:
         return {"id": item_id}
+
+    @app.route("/tenant")
+    @route_cors(allow_origin=tenant_of_host)
+    async def tenant() -> str:
+        return "tenant"
 
     @app.route("/health")
     @cors_exempt
@@ -60,6 +81,10 @@ async def test_the_typed_app_answers() -> None:
     )
     assert answered.headers["Access-Control-Max-Age"] == "600"
     assert answered.headers["Access-Control-Allow-Methods"] == "GET, PUT"
+    tenant = await client.get(
+        "/tenant", headers={"Host": "a.api.example", "Origin": "https://a.shop.example"}
+    )
+    assert tenant.headers["Access-Control-Allow-Origin"] == "https://a.shop.example"
 
 
 def test_config_errors_are_typed() -> None:
@@ -70,3 +95,32 @@ def test_config_errors_are_typed() -> None:
         assert [problem.code for problem in problems] == ["E001"]
     else:
         raise AssertionError("credentials with '*' must be refused")
+
+
+def test_describe_returns_typed_records() -> None:
+    routes: list[RouteDescription] = describe(typed_app())
+    item = next(route for route in routes if route.endpoint == "item")
+    policy: EffectivePolicy | None = item.policy
+    assert policy is not None
+    max_age: int | None = policy.max_age
+    assert max_age == 600
+    assert item.sources is not None
+    assert item.sources["max_age"] == "route_cors"
+    assert item.cors == "on"
+    shape: dict[str, object] = item.to_json()
+    assert shape["methods"] == ["GET", "PUT"]
+
+
+cors_extension = QuartCORS(allow_origin=["https://app.example.com"], max_age=timedelta(minutes=5))
+
+
+def create_app() -> Quart:
+    app = Quart(__name__)
+    cors_extension.init_app(app)
+    return app
+
+
+def test_extension_object_in_a_factory() -> None:
+    app = create_app()
+    assert app.extensions["QUART_CORS"] is cors_extension
+    assert cors_extension.settings["max_age"] == timedelta(minutes=5)

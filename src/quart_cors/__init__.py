@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from .describe import EffectivePolicy, RouteDescription, describe
 from .errors import ConfigProblem, CORSConfigError
 from .extension import cors, cors_exempt, route_cors, websocket_cors
+from .extension_object import QuartCORS
+from .origins import CORSRequest
 from .signals import cors_rejected
 
 __all__ = [
     "CORSConfigError",
+    "CORSRequest",
     "ConfigProblem",
+    "EffectivePolicy",
+    "QuartCORS",
+    "RouteDescription",
     "cors",
     "cors_exempt",
     "cors_rejected",
+    "describe",
     "route_cors",
     "websocket_cors",
 ]

@@ -2,6 +2,7 @@
 
     quart-cors check URL --origin ORIGIN [--method M] [-H 'Name: value']... [--credentials]
     quart-cors check --app MODULE:APP PATH --origin ORIGIN [...]
+    quart-cors routes --app MODULE:APP [--json]
 
 Exit status: 0 the browser would allow the request, 1 it would block it, 2 usage error
 (bad arguments, bad URL, an app that cannot be imported), 3 the server could not be reached
@@ -13,12 +14,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import json
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TextIO
 
 from quart import Quart
 
+from .describe import describe, format_table
+from .errors import CORSConfigError
 from .testing import (
     Browser,
     FetchResult,
@@ -107,7 +112,37 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--insecure", action="store_true", help="do not verify TLS certificates of a live server"
     )
+    add_routes_parser(commands)
     return parser
+
+
+def add_routes_parser(commands: Any) -> None:
+    """The ``routes`` subcommand: every route's effective policy and where it came from."""
+    routes = commands.add_parser(
+        "routes",
+        help="list every route's effective CORS policy and where each setting came from",
+        description=(
+            "Run the app's start-up as a server would, then list every URL rule (HTTP and "
+            "websocket) and the 404 answers that get a policy: whether CORS is on, exempt or "
+            "off, the effective value of each setting, and where it came from (route_cors, "
+            "websocket_cors, blueprint:NAME, app, config:QUART_CORS_..., default)."
+        ),
+        epilog=(
+            "exit status: 0 listed, 2 usage or configuration error. "
+            "example: quart-cors routes --app myapp:app --json > cors-routes.json"
+        ),
+    )
+    routes.add_argument(
+        "--app",
+        metavar="MODULE:APP",
+        required=True,
+        help="the Quart app (MODULE:APP, imported from the current directory)",
+    )
+    routes.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list, one object per route, values in full (for diffs in CI)",
+    )
 
 
 def parse_header(text: str) -> tuple[str, str]:
@@ -292,14 +327,65 @@ async def run_check(args: argparse.Namespace, out: TextIO) -> int:
     return report_fetch(result, out)
 
 
+class StartupError(Exception):
+    """The app's own start-up (before_serving) failed; the message is the app's."""
+
+
+@asynccontextmanager
+async def serving(app: Quart, timeout: float = 60.0) -> AsyncIterator[None]:
+    """Run the app's start-up and shut-down through the ASGI lifespan protocol, as servers do."""
+    to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
+    task = asyncio.ensure_future(app(scope, to_app.get, from_app.put))  # type: ignore[arg-type]
+
+    async def exchange(message_type: str) -> dict[str, Any]:
+        await to_app.put({"type": message_type})
+        reply = asyncio.ensure_future(from_app.get())
+        done, _ = await asyncio.wait({reply, task}, timeout=timeout, return_when="FIRST_COMPLETED")
+        if reply not in done:
+            reply.cancel()
+            if task in done and task.exception() is not None:
+                raise StartupError(f"{task.exception()!r}")
+            raise StartupError(f"no answer to {message_type} within {timeout:g} s")
+        return reply.result()
+
+    try:
+        answer = await exchange("lifespan.startup")
+        if answer["type"] != "lifespan.startup.complete":
+            raise StartupError(str(answer.get("message", "")))
+        yield
+        await exchange("lifespan.shutdown")
+    finally:
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def run_routes(args: argparse.Namespace, out: TextIO) -> int:
+    """Start the app, describe its routes, print them as a table or as JSON."""
+    app = load_app(args.app)
+    async with serving(app):
+        records = describe(app)
+    if args.json:
+        print(json.dumps([record.to_json() for record in records], indent=2), file=out)
+    else:
+        print(format_table(records), file=out)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``quart-cors`` console script and of ``python -m quart_cors``."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    command = run_routes if args.command == "routes" else run_check
     try:
-        return asyncio.run(run_check(args, sys.stdout))
+        return asyncio.run(command(args, sys.stdout))
     except UsageError as error:
         print(f"quart-cors: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (CORSConfigError, StartupError) as error:
+        print(f"quart-cors: the app's start-up failed: {error}", file=sys.stderr)
         return EXIT_USAGE
     except TransportError as error:
         print(f"quart-cors: {error}", file=sys.stderr)

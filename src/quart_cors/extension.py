@@ -26,6 +26,7 @@ from werkzeug.routing import RequestRedirect
 from . import errors
 from ._compat import default_options_response, wrap_process_response
 from .errors import ConfigProblem, CORSConfigError
+from .origins import CORSRequest, RequestHeaders, canary_matched_by
 from .policy import REFUSED_ORIGIN, Answer, Policy
 from .routing import (
     PreflightTarget,
@@ -52,7 +53,12 @@ View = TypeVar("View", bound=Callable[..., Any])
 P = ParamSpec("P")
 RouteView: TypeAlias = Callable[P, ResponseReturnValue | Awaitable[ResponseReturnValue]]
 # What a setting accepts; the values themselves are checked when the policy compiles.
-OriginItem: TypeAlias = str | re.Pattern[str] | Callable[[str], bool | Awaitable[bool]]
+OriginItem: TypeAlias = (
+    str
+    | re.Pattern[str]
+    | Callable[[str], bool | Awaitable[bool]]
+    | Callable[[str, CORSRequest], bool | Awaitable[bool]]
+)
 OriginSetting: TypeAlias = OriginItem | Iterable[OriginItem]
 NamesSetting: TypeAlias = str | Iterable[str]
 MaxAgeSetting: TypeAlias = int | float | str | timedelta
@@ -60,6 +66,10 @@ MaxAgeSetting: TypeAlias = int | float | str | timedelta
 Scope = Any
 Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
+
+# Where a layer's settings came from, as describe() and `quart-cors routes` name them.
+ROUTE_CORS_SOURCE = "route_cors"
+WEBSOCKET_CORS_SOURCE = "websocket_cors"
 
 _NOT_COMPILED = object()
 _LOG_LIMIT = 200
@@ -288,6 +298,7 @@ class _AppCORS:
             if getattr(view, _OWN_OPTIONS, False)
         )
         self.compiled = True
+        warn_any_origin_regexes(policies.values())
 
     def policy_for(self, endpoint: str | None) -> Policy | None:
         """The policy of an endpoint (None: no CORS there); compiles the app on first use."""
@@ -301,30 +312,43 @@ class _AppCORS:
         return cast("Policy | None", policy)
 
     def _compile(self, endpoint: str | None) -> Policy | None:
-        layers: list[Layer] = []
+        named = self.layers_of(endpoint)
+        if not named:
+            return None
         overrides: dict[str, object] = {}
+        if any(source == WEBSOCKET_CORS_SOURCE for source, _ in named):
+            # A websocket handshake only checks the origin; credentials do not apply.
+            overrides["allow_credentials"] = False
+        if self.config is None:
+            self.config = read_config(self.app.config)
+        layers = [layer for _, layer in named]
+        return compile_policy(layers, self.config, f"endpoint {endpoint!r}", overrides)
+
+    def layers_of(self, endpoint: str | None) -> list[tuple[str, Layer]] | None:
+        """The layers that apply to an endpoint, most specific first, each with its source.
+
+        Sources are "route_cors", "websocket_cors", "blueprint:NAME" (innermost first) and
+        "app"; None means the endpoint is cors_exempt.
+        """
+        named: list[tuple[str, Layer]] = []
         if endpoint is not None:
             view = self.app.view_functions.get(endpoint)
             if getattr(view, _EXEMPT, False):
                 return None
             route_layer = getattr(view, _ROUTE_LAYER, None)
+            if route_layer is not None:
+                named.append((ROUTE_CORS_SOURCE, route_layer))
             websocket_layer = getattr(view, _WEBSOCKET_LAYER, None)
-            layers.extend(layer for layer in (route_layer, websocket_layer) if layer is not None)
             if websocket_layer is not None:
-                # A websocket handshake only checks the origin; credentials do not apply.
-                overrides["allow_credentials"] = False
+                named.append((WEBSOCKET_CORS_SOURCE, websocket_layer))
             blueprint = endpoint.rpartition(".")[0]
             while blueprint:
                 if blueprint in self.blueprint_layers:
-                    layers.append(self.blueprint_layers[blueprint])
+                    named.append((f"blueprint:{blueprint}", self.blueprint_layers[blueprint]))
                 blueprint = blueprint.rpartition(".")[0]
         if self.app_layer is not None:
-            layers.append(self.app_layer)
-        if not layers:
-            return None
-        if self.config is None:
-            self.config = read_config(self.app.config)
-        return compile_policy(layers, self.config, f"endpoint {endpoint!r}", overrides)
+            named.append(("app", self.app_layer))
+        return named
 
     def endpoint_of(self, request_: BaseRequestWebsocket) -> str | None:
         """The endpoint a request is for, also when routing failed (404, 405, redirects).
@@ -363,14 +387,18 @@ class _AppCORS:
         response_headers: Iterable[str] = (),
         *,
         serves_method: bool = True,
+        scope: Scope = None,
     ) -> Answer:
         """The CORS answer for one request to an endpoint with a policy.
 
         ``serves_method`` is False for a preflight whose requested method no rule on the path
-        serves: the method is then refused whatever the policy allows.
+        serves: the method is then refused whatever the policy allows. ``scope`` is the
+        request's ASGI scope, for origin callables that take the request.
         """
         origin = facts.origin
-        allowed = origin is not None and await policy.match_origin_async(origin)
+        allowed = origin is not None and await policy.match_origin_async(
+            origin, self.cors_request(policy, scope)
+        )
         preflight = facts.is_preflight(method)
         if preflight and origin is not None and facts.request_method:  # (narrows the types)
             answer = policy.preflight(
@@ -390,6 +418,23 @@ class _AppCORS:
                 answer, endpoint, origin, method, preflight, requested_method=facts.request_method
             )
         return answer
+
+    def cors_request(self, policy: Policy, scope: Scope) -> CORSRequest | None:
+        """The request object for f(origin, request) callables; None when no callable takes it.
+
+        Built from the ASGI scope alone, so a preflight answered before Quart makes its request
+        objects gets the same object as the actual request.
+        """
+        if scope is None or not policy.origins.needs_request:
+            return None
+        facts = RoutingFacts(scope, self.app.config["SERVER_NAME"])
+        return CORSRequest(
+            scheme=facts.scheme,
+            host=facts.host.lower(),
+            path=facts.path,
+            method=facts.method,
+            headers=RequestHeaders(scope["headers"]),
+        )
 
     def preflight_target(self, adapter: Any, facts: RequestFacts) -> PreflightTarget | None:
         """The rule a preflight asks about: the one that will serve the requested method."""
@@ -480,7 +525,13 @@ class _AppCORS:
         if policy is None:
             return response
         answer = await self.answer(
-            policy, endpoint, facts, method, response.headers.keys(), serves_method=serves_method
+            policy,
+            endpoint,
+            facts,
+            method,
+            response.headers.keys(),
+            serves_method=serves_method,
+            scope=request_.scope,
         )
         apply_answer(response.headers, answer)
         return response
@@ -502,7 +553,12 @@ class _AppCORS:
             # That rule has no CORS: Quart's own answer, without CORS headers, refuses it.
             return await default_options_response(self.app)
         answer = await self.answer(
-            policy, endpoint, facts, "OPTIONS", serves_method=target.serves_method
+            policy,
+            endpoint,
+            facts,
+            "OPTIONS",
+            serves_method=target.serves_method,
+            scope=request_.scope,
         )
         response = self.app.response_class("")
         apply_answer(response.headers, answer)
@@ -525,7 +581,9 @@ class _AppCORS:
             return
         origin = origin_header(websocket_.scope["headers"])
         # Browsers always send Origin on a handshake; only other clients omit it.
-        if origin is None or await policy.match_origin_async(origin):
+        if origin is None or await policy.match_origin_async(
+            origin, self.cors_request(policy, websocket_.scope)
+        ):
             return
         await self._report(
             Answer(refusal=REFUSED_ORIGIN, refused_value=origin), endpoint, origin, "GET", False
@@ -722,7 +780,12 @@ class _Preflight:
         if state.own_options and _options_endpoint(adapter) in state.own_options:
             return None  # the view Quart calls for OPTIONS answers it itself
         return await state.answer(
-            policy, target.endpoint, facts, "OPTIONS", serves_method=target.serves_method
+            policy,
+            target.endpoint,
+            facts,
+            "OPTIONS",
+            serves_method=target.serves_method,
+            scope=self.scope,
         )
 
 
@@ -773,3 +836,18 @@ def _reporting() -> bool:
 def _current(proxy: Any) -> Any:
     """The object behind a Quart context proxy, so that later reads skip the proxy."""
     return proxy._get_current_object()
+
+
+def warn_any_origin_regexes(policies: Iterable[Policy | None]) -> None:
+    """Log once per regex that matches any site: without credentials it is '*' in disguise."""
+    seen: set[re.Pattern[str]] = set()
+    for policy in policies:
+        for regex in () if policy is None else policy.origins.any_origin_regexes:
+            if regex not in seen:
+                seen.add(regex)
+                logger.warning(
+                    "CORS allow_origin regex %r matches every origin (for example %r); if "
+                    "that is what you mean write '*', otherwise narrow it to your sites",
+                    regex.pattern,
+                    canary_matched_by(regex),
+                )

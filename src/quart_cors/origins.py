@@ -6,19 +6,22 @@ A configured origin is parsed once into one of a few lookup tables, so matching 
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from inspect import isawaitable
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from . import errors
 from .errors import ConfigProblem
 
-OriginPredicate: TypeAlias = Callable[[str], bool | Awaitable[bool]]
+# f(origin) or f(origin, request), sync or async; which one is decided once, when compiled.
+OriginPredicate: TypeAlias = Callable[..., bool | Awaitable[bool]]
 
 logger = logging.getLogger("quart_cors")
 
@@ -36,6 +39,13 @@ KNOWN_SCHEMES = frozenset(
     }
 )
 DEFAULT_PORTS: Mapping[str, str] = MappingProxyType({"http": "80", "https": "443"})
+# Origins no one controls: the .invalid top-level domain is reserved (RFC 2606, RFC 6761) and
+# can never be registered, so a regex that matches one of these matches any site.
+CANARY_ORIGINS: tuple[str, ...] = (
+    "https://quart-cors-canary.invalid",
+    "http://quart-cors-canary.invalid",
+    "http://quart-cors-canary.invalid:8080",
+)
 MAX_ORIGIN_LENGTH = 2048
 
 # F#origin-header: scheme "://" host [":" port], lowercase, as browsers serialize it.
@@ -62,6 +72,54 @@ def split_origin(value: str) -> tuple[str, str, str | None] | None:
     return scheme, host, port
 
 
+class RequestHeaders(Mapping[str, str]):
+    """The request's headers, read-only; names compare case-insensitively, repeats are joined.
+
+    A view over the raw ASGI header list: nothing is decoded until a name is looked up.
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw_headers: Iterable[tuple[bytes, bytes]]) -> None:
+        self._raw = tuple(raw_headers)
+
+    def __getitem__(self, name: str) -> str:
+        try:
+            key = name.lower().encode("latin-1")
+        except UnicodeEncodeError:
+            raise KeyError(name) from None
+        values = [value.decode("latin-1") for raw_name, value in self._raw if raw_name == key]
+        if not values:
+            raise KeyError(name)
+        return ", ".join(values)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(name.decode("latin-1").lower() for name, _ in self._raw))
+
+    def __len__(self) -> int:
+        return len({name.lower() for name, _ in self._raw})
+
+    def __repr__(self) -> str:
+        return f"RequestHeaders({dict(self)!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class CORSRequest:
+    """What a two-parameter origin callable ``f(origin, request)`` learns about the request.
+
+    The same object is built for preflights (answered before Quart makes its request) and for
+    actual requests. ``host`` is lowercased and keeps a non-default port; ``path`` excludes the
+    app's root path. Decide from ``host`` and ``path``, never from headers a page's script
+    may set.
+    """
+
+    scheme: str
+    host: str
+    path: str
+    method: str
+    headers: Mapping[str, str]
+
+
 @dataclass(frozen=True)
 class OriginMatcher:
     """The compiled form of ``allow_origin``: lookup tables, regexes and callables."""
@@ -74,9 +132,14 @@ class OriginMatcher:
     # "scheme://*.suffix", "scheme://*.suffix:port" and "scheme://*.suffix:*" entries.
     wildcards: frozenset[str] = frozenset()
     regexes: tuple[re.Pattern[str], ...] = ()
-    predicates: tuple[OriginPredicate, ...] = ()
+    # (callable, whether it takes the request as its second argument), in configured order.
+    predicates: tuple[tuple[OriginPredicate, bool], ...] = ()
     # Wildcard patterns with fewer than two labels after the "*", refused with credentials.
     broad_patterns: tuple[str, ...] = ()
+    # Regexes that match a canary origin (any site): refused with credentials, else a warning.
+    any_origin_regexes: tuple[re.Pattern[str], ...] = ()
+    # Every configured item in the order given, strings normalized, repeats dropped (to show).
+    items: tuple[str | re.Pattern[str] | OriginPredicate, ...] = ()
 
     @property
     def exact_only(self) -> bool:
@@ -120,11 +183,16 @@ class OriginMatcher:
             dot = host.find(".", dot + 1)
         return False
 
-    async def match_predicates(self, origin: str) -> bool:
+    @cached_property
+    def needs_request(self) -> bool:
+        """True when a callable takes (origin, request), so the caller must build the request."""
+        return any(wants_request for _, wants_request in self.predicates)
+
+    async def match_predicates(self, origin: str, request: CORSRequest | None = None) -> bool:
         """Ask the user's callables, in order; one that raises counts as a refusal."""
-        for predicate in self.predicates:
+        for predicate, wants_request in self.predicates:
             try:
-                verdict = predicate(origin)
+                verdict = predicate(origin, request) if wants_request else predicate(origin)
                 if isawaitable(verdict):
                     verdict = await verdict
             except Exception:
@@ -147,8 +215,9 @@ class _Tables:
     any_port: set[str] = field(default_factory=set)
     wildcards: set[str] = field(default_factory=set)
     regexes: list[re.Pattern[str]] = field(default_factory=list)
-    predicates: list[OriginPredicate] = field(default_factory=list)
+    predicates: list[tuple[OriginPredicate, bool]] = field(default_factory=list)
     broad: list[str] = field(default_factory=list)
+    items: list[str | re.Pattern[str] | OriginPredicate] = field(default_factory=list)
 
 
 def compile_origins(value: object) -> tuple[OriginMatcher, list[ConfigProblem]]:
@@ -167,8 +236,63 @@ def compile_origins(value: object) -> tuple[OriginMatcher, list[ConfigProblem]]:
         regexes=tuple(tables.regexes),
         predicates=tuple(tables.predicates),
         broad_patterns=tuple(tables.broad),
+        any_origin_regexes=tuple(
+            regex for regex in tables.regexes if canary_matched_by(regex) is not None
+        ),
+        items=_without_repeats(tables.items),
     )
     return matcher, problems
+
+
+def _without_repeats(
+    items: Iterable[str | re.Pattern[str] | OriginPredicate],
+) -> tuple[str | re.Pattern[str] | OriginPredicate, ...]:
+    kept: list[str | re.Pattern[str] | OriginPredicate] = []
+    strings: set[str] = set()
+    # Other items by identity: a callable object may be unhashable.
+    others: set[int] = set()
+    for item in items:
+        if isinstance(item, str):
+            if item in strings:
+                continue
+            strings.add(item)
+        elif id(item) in others:
+            continue
+        else:
+            others.add(id(item))
+        kept.append(item)
+    return tuple(kept)
+
+
+def predicate_arity(item: Callable[..., Any]) -> int | None:
+    """2 when a callable names a second positional parameter (the request), 1 when it takes
+    the origin alone, None when it can be called with neither."""
+    try:
+        parameters = inspect.signature(item).parameters.values()
+    except (TypeError, ValueError):
+        return 1  # no signature to read (some builtins): called with the origin, as always
+    positional = [
+        parameter
+        for parameter in parameters
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    required = [parameter for parameter in positional if parameter.default is parameter.empty]
+    variadic = any(parameter.kind is parameter.VAR_POSITIONAL for parameter in parameters)
+    if any(
+        parameter.kind is parameter.KEYWORD_ONLY and parameter.default is parameter.empty
+        for parameter in parameters
+    ):
+        return None
+    if len(positional) >= 2 and len(required) <= 2:
+        return 2
+    if len(required) <= 1 and (positional or variadic):
+        return 1
+    return None
+
+
+def canary_matched_by(regex: re.Pattern[str]) -> str | None:
+    """The first canary origin the regex matches whole, or None when it matches none."""
+    return next((canary for canary in CANARY_ORIGINS if regex.fullmatch(canary)), None)
 
 
 def _origin_items(value: object, setting: str, problems: list[ConfigProblem]) -> Iterable[object]:
@@ -191,6 +315,7 @@ def _add_origin(item: object, setting: str, tables: _Tables, problems: list[Conf
     if isinstance(item, re.Pattern):
         if isinstance(item.pattern, str):
             tables.regexes.append(item)
+            tables.items.append(item)
             return
         problems.append(
             ConfigProblem(
@@ -200,7 +325,20 @@ def _add_origin(item: object, setting: str, tables: _Tables, problems: list[Conf
         return
     if not isinstance(item, str):
         if callable(item):
-            tables.predicates.append(item)
+            arity = predicate_arity(item)
+            if arity is None:
+                problems.append(
+                    ConfigProblem(
+                        errors.ORIGIN_TYPE,
+                        setting,
+                        item,
+                        "an origin callable takes f(origin) or f(origin, request) "
+                        "and returns True to allow; this one cannot be called that way",
+                    )
+                )
+                return
+            tables.predicates.append((item, arity == 2))
+            tables.items.append(item)
             return
         problems.append(
             ConfigProblem(
@@ -213,9 +351,11 @@ def _add_origin(item: object, setting: str, tables: _Tables, problems: list[Conf
         return
     if item == "*":
         tables.any_origin = True
+        tables.items.append(item)
         return
     if item == "null":
         tables.allow_null = True
+        tables.items.append(item)
         return
     problem = _add_origin_string(item, tables)
     if problem is not None:
@@ -275,8 +415,10 @@ def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
     base = f"{scheme}://{host_or_problem}"
     if port == "*":
         tables.any_port.add(base)
+        tables.items.append(f"{base}:*")
     else:
         tables.exact.add(base if port is None else f"{base}:{port}")
+        tables.items.append(base if port is None else f"{base}:{port}")
     return None
 
 
@@ -344,6 +486,7 @@ def _add_wildcard(
         )
     pattern = f"{scheme}://*.{suffix}"
     tables.wildcards.add(pattern if port is None else f"{pattern}:{port}")
+    tables.items.append(pattern if port is None else f"{pattern}:{port}")
     if suffix.count(".") < 1:
         tables.broad.append(pattern)
     return None

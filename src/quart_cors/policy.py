@@ -14,7 +14,7 @@ from typing import Final, NamedTuple
 
 from . import errors
 from .errors import ConfigProblem
-from .origins import OriginMatcher, compile_origins
+from .origins import CORSRequest, OriginMatcher, canary_matched_by, compile_origins
 
 ALLOW_ORIGIN: Final = "Access-Control-Allow-Origin"
 ALLOW_CREDENTIALS: Final = "Access-Control-Allow-Credentials"
@@ -98,11 +98,14 @@ class Policy:
         """True when the exposed headers depend on the response (``*`` with credentials)."""
         return self._derived.expose_from_response
 
-    async def match_origin_async(self, origin: str) -> bool:
-        """The full origin check, asking the callables when the tables cannot tell."""
+    async def match_origin_async(self, origin: str, request: CORSRequest | None = None) -> bool:
+        """The full origin check, asking the callables when the tables cannot tell.
+
+        ``request`` goes to the callables of two parameters, ``f(origin, request)``.
+        """
         verdict = self.origins.match(origin)
         if verdict is None:
-            return await self.origins.match_predicates(origin)
+            return await self.origins.match_predicates(origin, request)
         return verdict
 
     def answer_actual_request(self, origin: str | None) -> Answer | None:
@@ -362,6 +365,18 @@ def credential_problems(origins: OriginMatcher) -> list[ConfigProblem]:
         )
         for pattern in origins.broad_patterns
     )
+    problems.extend(
+        ConfigProblem(
+            errors.CREDENTIALS_WITH_ANY_ORIGIN_REGEX,
+            "allow_origin",
+            regex,
+            f"this regex matches origins no one controls (it matches "
+            f"{canary_matched_by(regex)!r}), so with credentials any site could read your "
+            "users' data; narrow it to the sites you trust, or, to allow every origin on "
+            "purpose, pass a callable that returns True (allow_origin=lambda origin: True)",
+        )
+        for regex in origins.any_origin_regexes
+    )
     return problems
 
 
@@ -439,6 +454,18 @@ def _normalize_header_names(
 ) -> tuple[str, ...]:
     names: dict[str, str] = {}
     for item in _tokens(name, items, errors.HEADER_INVALID, "a header name", problems):
+        if item != "*" and "*" in item:
+            # "*" is a token character, so "X-Company-*" is a valid, literal name no one sends.
+            problems.append(
+                ConfigProblem(
+                    errors.HEADER_NAME_PATTERN,
+                    name,
+                    item,
+                    "header names are literal, not patterns, so this matches nothing; list "
+                    "each name (e.g. 'X-Company-Id'), or use '*' alone for every header",
+                )
+            )
+            continue
         # Request header names compare case-insensitively; exposed names keep their spelling.
         names.setdefault(item.lower(), item.lower() if name == "allow_headers" else item)
     return tuple(names.values())

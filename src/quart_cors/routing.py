@@ -90,7 +90,7 @@ class RoutingFacts:
             host_header = server_name or ""  # as Quart does for HTTP/1.0 requests
         server = scope.get("server")
         self.host = get_host(self.scheme, host_header, tuple(server) if server else None)
-        self.method: str = scope["method"]
+        self.method: str = scope.get("method", "GET")  # a websocket handshake is a GET
         self.root_path: str = scope.get("root_path", "")
         # As Werkzeug's request does: one leading slash.
         self.path = "/" + request_path(scope["path"], self.root_path).lstrip("/")

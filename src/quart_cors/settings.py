@@ -45,6 +45,22 @@ def read_config(config: Mapping[str, object]) -> dict[str, object]:
     return {key: materialize(config[key]) for key in CONFIG_KEYS.values() if key in config}
 
 
+# pick()'s answer when no layer sets a field.
+FROM_CONFIG = -1
+FROM_DEFAULT = -2
+
+
+def pick(name: str, layers: Sequence[Layer], config: Mapping[str, object]) -> tuple[int, object]:
+    """One field's value and where it came from: a layer's index, FROM_CONFIG or FROM_DEFAULT."""
+    for index, layer in enumerate(layers):
+        if name in layer:
+            return index, layer[name]
+    key = CONFIG_KEYS[name]
+    if config.get(key) is not None:
+        return FROM_CONFIG, config[key]
+    return FROM_DEFAULT, DEFAULTS[name]
+
+
 def resolve(
     layers: Sequence[Layer], config: Mapping[str, object]
 ) -> tuple[dict[str, object], dict[str, str]]:
@@ -55,17 +71,26 @@ def resolve(
     values: dict[str, object] = {}
     sources: dict[str, str] = {}
     for name in FIELDS:
-        for layer in layers:
-            if name in layer:
-                values[name], sources[name] = layer[name], name
-                break
-        else:
-            key = CONFIG_KEYS[name]
-            if config.get(key) is not None:
-                values[name], sources[name] = config[key], key
-            else:
-                values[name], sources[name] = DEFAULTS[name], name
+        index, values[name] = pick(name, layers, config)
+        sources[name] = CONFIG_KEYS[name] if index == FROM_CONFIG else name
     return values, sources
+
+
+def field_sources(
+    named_layers: Sequence[tuple[str, Layer]], config: Mapping[str, object]
+) -> dict[str, str]:
+    """For each field, the name of the layer that sets it, "config:KEY" or "default"."""
+    layers = [layer for _, layer in named_layers]
+    sources: dict[str, str] = {}
+    for name in FIELDS:
+        index, _ = pick(name, layers, config)
+        if index == FROM_CONFIG:
+            sources[name] = f"config:{CONFIG_KEYS[name]}"
+        elif index == FROM_DEFAULT:
+            sources[name] = "default"
+        else:
+            sources[name] = named_layers[index][0]
+    return sources
 
 
 def compile_policy(

@@ -8,6 +8,7 @@
 | `routes` | no `cors()` at all: `route_cors` and `websocket_cors` only                |
 | `wild`   | app `cors()` with a wildcard subdomain pattern, plus `:*` and regex routes |
 | `quirks` | no quart-cors: fixed CORS answers, to pin one browser rule at a time      |
+| `tenants`| app `cors()` and a `route_cors` whose origin callables read the request's Host |
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from quart import Blueprint, Quart, Response, abort, redirect, request, websocket
 from quart.typing import ResponseReturnValue
 
-from quart_cors import cors, cors_exempt, route_cors, websocket_cors
+from quart_cors import CORSRequest, cors, cors_exempt, route_cors, websocket_cors
 
 # The api app's config key: when true, the actual PUT responses of /flaky lack ACAO.
 BREAK_FLAKY = "TEST_BREAK_FLAKY_CORS"
@@ -422,10 +423,35 @@ def make_quirks(origins: Origins) -> Quart:
     return app
 
 
+def make_tenants(origins: Origins) -> Quart:
+    """One server for two tenants: the Host a request came to (a.localhost or b.localhost)
+    decides which front end may read it."""
+    app = Quart("tenants")
+
+    def front_end_of_host(origin: str, request: CORSRequest) -> bool:
+        tenant = request.host.partition(".localhost:")[0]
+        return tenant in ("a", "b") and origin == origins.on(f"{tenant}.localhost")
+
+    async def front_end_of_host_async(origin: str, request: CORSRequest) -> bool:
+        return front_end_of_host(origin, request)
+
+    @app.route("/items", methods=["GET", "PUT"])
+    async def items() -> Response:
+        return _hello(f"{request.method} items of {request.host.partition('.')[0]}")
+
+    @app.route("/route-items", methods=["GET", "PUT"])
+    @route_cors(allow_origin=front_end_of_host_async)
+    async def route_items() -> Response:
+        return _hello(f"{request.method} route items of {request.host.partition('.')[0]}")
+
+    return cors(app, allow_origin=front_end_of_host, allow_headers=["content-type"])
+
+
 APP_FACTORIES = {
     "api": make_api,
     "creds": make_creds,
     "routes": make_routes,
     "wild": make_wild,
     "quirks": make_quirks,
+    "tenants": make_tenants,
 }

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -404,7 +405,19 @@ class SimulatorTransport:
         return replace(request, headers=(*request.headers, ("User-Agent", SIMULATOR_AGENT)))
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
-        return await self.inner.send(self._mark(request))
+        parts = urlsplit(request.url)
+        if not (parts.hostname or "").endswith(".localhost"):
+            return await self.inner.send(self._mark(request))
+        # Chromium resolves *.localhost to loopback itself; the system resolver may not.
+        # Connect to 127.0.0.1 and send the Host Chromium sends.
+        marked = self._mark(request)
+        rewritten = replace(
+            marked,
+            url=urlunsplit(parts._replace(netloc=f"127.0.0.1:{parts.port}")),
+            headers=(*marked.headers, ("Host", parts.netloc)),
+        )
+        response = await self.inner.send(rewritten)
+        return replace(response, url=request.url)
 
     async def websocket(self, request: HTTPRequest) -> tuple[int, Sequence[tuple[str, str]]]:
         return await self.inner.websocket(self._mark(request))

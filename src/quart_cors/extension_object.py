@@ -1,0 +1,75 @@
+"""QuartCORS: the extension-object form of cors(app), for app factories."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from quart import Quart
+
+from .extension import MaxAgeSetting, NamesSetting, OriginSetting, cors
+from .settings import explicit_layer
+
+# Where init_app keeps the instance, named like the QUART_CORS_* config keys.
+EXTENSION_NAME = "QUART_CORS"
+
+
+class QuartCORS:
+    """``cors(app, **settings)`` as an object: settings now, the app now or in ``init_app``.
+
+    The settings are checked here, so a bad value fails where it is written; values that come
+    from ``app.config`` are checked when each app starts, as with ``cors()``.
+    """
+
+    def __init__(
+        self,
+        app: Quart | None = None,
+        *,
+        allow_origin: OriginSetting | None = None,
+        allow_credentials: bool | None = None,
+        allow_methods: NamesSetting | None = None,
+        allow_headers: NamesSetting | None = None,
+        expose_headers: NamesSetting | None = None,
+        max_age: MaxAgeSetting | None = None,
+        send_origin_wildcard: bool | None = None,
+        allow_private_network: bool | None = None,
+    ) -> None:
+        given = {
+            "allow_origin": allow_origin,
+            "allow_credentials": allow_credentials,
+            "allow_methods": allow_methods,
+            "allow_headers": allow_headers,
+            "expose_headers": expose_headers,
+            "max_age": max_age,
+            "send_origin_wildcard": send_origin_wildcard,
+            "allow_private_network": allow_private_network,
+        }
+        # Validated once here (a generator becomes a tuple, so every app sees its items).
+        self._settings = MappingProxyType(dict(explicit_layer("QuartCORS()", **given)))
+        if app is not None:
+            self.init_app(app)
+
+    @property
+    def settings(self) -> Mapping[str, object]:
+        """The settings given to the constructor (those left as None are not set here)."""
+        return self._settings
+
+    def init_app(self, app: Quart) -> None:
+        """Enable CORS on ``app`` with these settings, as ``cors(app, **settings)`` does."""
+        if not isinstance(app, Quart):
+            raise TypeError(
+                f"QuartCORS.init_app() takes a Quart app, not {type(app).__name__}; "
+                "for a blueprint use cors(blueprint, ...)"
+            )
+        if EXTENSION_NAME in app.extensions:
+            # A second app-level policy would silently replace the first one.
+            raise RuntimeError(
+                f"CORS is already set up on app {app.name!r} by a QuartCORS; "
+                "give one QuartCORS all the app-level settings"
+            )
+        cors(app, **self._settings)  # type: ignore[arg-type]
+        app.extensions[EXTENSION_NAME] = self
+
+    def __repr__(self) -> str:
+        given = ", ".join(f"{name}={value!r}" for name, value in self._settings.items())
+        return f"QuartCORS({given})"

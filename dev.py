@@ -1,16 +1,24 @@
-"""One entry point for newcomers and CI: `python3 dev.py demo` and `python3 dev.py check`.
+"""One entry point for newcomers and CI: `python3 dev.py demo`, `check` and `matrix`.
 
 Needs nothing but Python 3.10+: it creates `.venv`, installs the project with its
 development tools, and runs them. The install is redone only when pyproject.toml changes.
+`matrix` runs the test suite (without the browser tests) on every supported Python with the
+Quart versions users install, one virtual environment per cell under `.matrix/`.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
+import re
+import shutil
 import subprocess
 import sys
+import time
 import venv
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -18,6 +26,35 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 STAMP = VENV / ".quart-cors-installed"
+MATRIX_DIR = ROOT / ".matrix"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One Python with one set of pinned dependencies; an empty set means the newest."""
+
+    name: str
+    python: str
+    pins: tuple[str, ...] = ()
+
+
+# The oldest set is what pyproject allows at the bottom: Quart 0.19.2 and the oldest Werkzeug,
+# Flask and blinker that Quart 0.19.2 and Flask 3.0.0 accept, and the oldest Hypercorn the test
+# suite accepts (pyproject's `test` extra says why).
+MATRIX = (
+    Cell(
+        "py3.10-oldest",
+        "3.10",
+        ("quart==0.19.2", "werkzeug==3.0.0", "flask==3.0.0", "blinker==1.6.2", "hypercorn==0.17.0"),
+    ),
+    Cell("py3.10-newest", "3.10"),
+    Cell("py3.11-quart0.19.9", "3.11", ("quart==0.19.9",)),
+    Cell("py3.11-quart0.20.0", "3.11", ("quart==0.20.0",)),
+    Cell("py3.11-quart0.21.0", "3.11", ("quart==0.21.0",)),
+    Cell("py3.11-quart0.22.0", "3.11", ("quart==0.22.0",)),
+    Cell("py3.12-newest", "3.12"),
+    Cell("py3.13-newest", "3.13"),
+)
 
 
 def ensure_environment() -> None:
@@ -61,10 +98,164 @@ def check(pytest_args: list[str]) -> None:
     run(tool("pytest"), *coverage, *pytest_args)
 
 
+def find_python(version: str) -> str | None:
+    """The newest pyenv CPython ``version`` (3.X), else ``python3.X`` on PATH."""
+    roots = [os.environ.get("PYENV_ROOT", ""), str(Path.home() / ".pyenv")]
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        found = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False)  # noqa: S603
+        roots.insert(0, found.stdout)
+    for root in filter(None, (root.strip() for root in roots)):
+        found = glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", "python3"))
+        final = [path for path in found if re.search(rf"/{re.escape(version)}\.\d+/bin/", path)]
+        if final:
+            return max(final, key=lambda path: int(Path(path).parent.parent.name.split(".")[2]))
+    return shutil.which(f"python{version}")
+
+
+@dataclass
+class CellResult:
+    cell: Cell
+    ok: bool = False
+    quart: str = "-"
+    summary: str = ""
+    passed: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    setup_seconds: float = 0.0
+    log: Path | None = None
+
+
+def prepare_cell(cell: Cell, result: CellResult) -> Path | None:
+    """Create or reuse the cell's venv; its Python, or None when the cell cannot run."""
+    started = time.monotonic()
+    home = MATRIX_DIR / cell.name
+    interpreter = find_python(cell.python)
+    if interpreter is None:
+        result.summary = f"no Python {cell.python} found (pyenv install {cell.python})"
+        return None
+    result.log = home / "log.txt"
+    bin_dir = home / ("Scripts" if os.name == "nt" else "bin")
+    python = bin_dir / "python"
+    stamp = home / ".installed"
+    wanted = hashlib.sha256(
+        b"\0".join(
+            [interpreter.encode(), (ROOT / "pyproject.toml").read_bytes()]
+            + [pin.encode() for pin in cell.pins]
+        )
+    ).hexdigest()
+    if stamp.exists() and stamp.read_text().startswith(wanted):
+        result.log.write_text(f"reusing {home} ({stamp.read_text()})\n")
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        with result.log.open("w") as log:
+            steps = [
+                [interpreter, "-m", "venv", str(home)],
+                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                 "-e", f"{ROOT}[test]", *cell.pins],
+            ]  # fmt: skip
+            for step in steps:
+                log.write(f"$ {' '.join(step)}\n")
+                log.flush()
+                if subprocess.call(step, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT):  # noqa: S603
+                    result.summary = "install failed"
+                    return None
+        version = subprocess.run(  # noqa: S603 (our own venv)
+            [str(python), "-c", "import importlib.metadata as m; print(m.version('quart'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        stamp.write_text(f"{wanted} {version}")
+    result.quart = stamp.read_text().split()[1]
+    result.setup_seconds = time.monotonic() - started
+    return python
+
+
+def run_cell(cell: Cell, result: CellResult, python: Path) -> None:
+    """The suite without the browser tests, in the cell's venv; its log beside the venv."""
+    started = time.monotonic()
+    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+               "--ignore=tests/browser", "-m", "not browser"]  # fmt: skip
+    assert result.log is not None
+    with result.log.open("a") as log:
+        log.write(f"$ {' '.join(command)}\n")
+        log.flush()
+        # Fewer Hypothesis examples per cell: a cell checks compatibility, `check` searches.
+        env = {**os.environ, "QUART_CORS_PROPERTY_EXAMPLES": "50"}
+        process = subprocess.Popen(  # noqa: S603 (our own venv)
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env
+        )
+        if hasattr(os, "wait4"):  # CPU seconds too: wall time depends on what else runs
+            _, wait_status, usage = os.wait4(process.pid, 0)
+            status = os.waitstatus_to_exitcode(wait_status)
+            result.cpu_seconds = usage.ru_utime + usage.ru_stime
+        else:
+            status = process.wait()
+    result.seconds = time.monotonic() - started
+    lines = result.log.read_text(errors="replace").splitlines()
+    result.summary = lines[-1].strip("= ") if lines else "no output"
+    passed = re.search(r"(\d+) passed", result.summary)
+    result.passed = int(passed.group(1)) if passed else 0
+    result.ok = status == 0 and passed is not None
+
+
+def matrix(names: list[str]) -> None:
+    """Every cell of MATRIX (or those named); two at a time; a table; fail if any cell fails."""
+    unknown = set(names) - {cell.name for cell in MATRIX}
+    if unknown:
+        sys.exit(f"dev.py: unknown cells {sorted(unknown)}; cells: {[c.name for c in MATRIX]}")
+    cells = [cell for cell in MATRIX if not names or cell.name in names]
+    results = [CellResult(cell) for cell in cells]
+    started = time.monotonic()
+    # Installs one after another (they share src/*.egg-info) while earlier cells run their
+    # tests, two at a time (one per core).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        running = []
+        for result in results:
+            python = prepare_cell(result.cell, result)
+            print(f"dev.py: {result.cell.name}: {result.summary or 'testing'}", flush=True)
+            if python is not None:
+                running.append(pool.submit(run_cell, result.cell, result, python))
+        for future in running:
+            future.result()
+    rows = [("cell", "quart", "passed", "seconds", "cpu s", "setup s", "result")]
+    for result in results:
+        rows.append(
+            (
+                result.cell.name,
+                result.quart,
+                str(result.passed),
+                f"{result.seconds:.0f}",
+                f"{result.cpu_seconds:.0f}",
+                f"{result.setup_seconds:.0f}",
+                "ok" if result.ok else f"FAILED: {result.summary}",
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(6)]
+    for row in rows:
+        print("  ".join(row[column].ljust(widths[column]) for column in range(6)), row[6])
+    print(f"total {time.monotonic() - started:.0f} s (logs in {MATRIX_DIR.name}/<cell>/log.txt)")
+    failed = [result for result in results if not result.ok]
+    for result in failed:
+        if result.log is not None and result.log.exists():
+            tail = result.log.read_text(errors="replace").splitlines()[-30:]
+            print(f"--- {result.cell.name}: last lines of {result.log}", *tail, sep="\n")
+    if failed:
+        sys.exit(1)
+
+
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"demo", "check", "bench"}:
-        print("usage: python3 dev.py demo | check [pytest args] | bench [args]", file=sys.stderr)
+    if not argv or argv[0] not in {"demo", "check", "bench", "matrix"}:
+        print(
+            "usage: python3 dev.py demo | check [pytest args] | bench [args] | matrix [cells]",
+            file=sys.stderr,
+        )
         sys.exit(2)
+    if argv[0] == "matrix":
+        matrix(argv[1:])
+        return
     ensure_environment()
     command, rest = argv[0], argv[1:]
     if command == "check":

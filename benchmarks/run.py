@@ -366,23 +366,34 @@ _WS_CONNECT: Message = {"type": "websocket.connect"}
 _WS_DISCONNECT: Message = {"type": "websocket.disconnect", "code": 1000}
 
 
-async def _discard(message: Message) -> None:
-    return None
+_HTTP_DISCONNECT: Message = {"type": "http.disconnect"}
 
 
-def http_receive() -> Receive:
-    """The request, then silence until the app cancels its reader (as a kept-alive client)."""
-    sent = False
+class HTTPPeer:
+    """The request, then http.disconnect once the response is complete, as Hypercorn sends it.
 
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
+    Quart 0.23 waits for that message before the request's task group ends.
+    """
+
+    __slots__ = ("answered", "record", "sent")
+
+    def __init__(self, record: list[Message] | None = None) -> None:
+        self.sent = False
+        self.answered = asyncio.Event()
+        self.record = record
+
+    async def receive(self) -> Message:
+        if not self.sent:
+            self.sent = True
             return _HTTP_REQUEST
-        await asyncio.get_running_loop().create_future()
-        raise AssertionError("unreachable")
+        await self.answered.wait()
+        return _HTTP_DISCONNECT
 
-    return receive
+    async def send(self, message: Message) -> None:
+        if self.record is not None:
+            self.record.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.answered.set()
 
 
 class WebsocketPeer:
@@ -412,7 +423,8 @@ async def call_once(app: ASGIApp, scenario: Scenario, scope: Message) -> None:
         peer = WebsocketPeer()
         await app(dict(scope), peer.receive, peer.send)
     else:
-        await app(dict(scope), http_receive(), _discard)
+        client = HTTPPeer()
+        await app(dict(scope), client.receive, client.send)
 
 
 async def run_chunk(app: ASGIApp, scenario: Scenario, scope: Message, count: int) -> float:
@@ -425,7 +437,8 @@ async def run_chunk(app: ASGIApp, scenario: Scenario, scope: Message, count: int
         return (time.perf_counter() - started) / count
     started = time.perf_counter()
     for _ in range(count):
-        await app(dict(scope), http_receive(), _discard)
+        client = HTTPPeer()
+        await app(dict(scope), client.receive, client.send)
     return (time.perf_counter() - started) / count
 
 
@@ -435,11 +448,8 @@ async def record_once(app: ASGIApp, scenario: Scenario, scope: Message) -> list[
         peer = WebsocketPeer(messages)
         await app(dict(scope), peer.receive, peer.send)
         return messages
-
-    async def send(message: Message) -> None:
-        messages.append(message)
-
-    await app(dict(scope), http_receive(), send)
+    client = HTTPPeer(messages)
+    await app(dict(scope), client.receive, client.send)
     return messages
 
 
@@ -728,7 +738,13 @@ async def check_cells(
                 problems = check_response(scenario, impl, await record_once(app, scenario, scope))
             except Exception:
                 problems = ["raised:\n" + traceback.format_exc()]
-            if problems:
+            if problems and impl == OLD:
+                # 0.8.0 is only the yardstick; it breaks on newer Quarts (route_cors preflights
+                # are a 500 on Quart 0.23), so its cell is n/a rather than the run failing.
+                print(f"NOTE: {scenario.name} [{impl}] is n/a here: {problems[0]}")
+                cell.app = None
+                cell.note = "n/a"
+            elif problems:
                 failures.append(f"{scenario.name} [{impl}]: " + "; ".join(problems))
                 cell.app = None
                 cell.note = "WRONG"

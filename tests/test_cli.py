@@ -209,6 +209,7 @@ def closed_port() -> int:
     return port
 
 
+@pytest.mark.timeout(60)  # starts a server or a subprocess
 def test_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"http://127.0.0.1:{closed_port()}/items"
     status, _, err = run(capsys, url, "--origin", ORIGIN, "--timeout", "2")
@@ -218,6 +219,7 @@ def test_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str]) -> N
     assert "Traceback" not in err
 
 
+@pytest.mark.timeout(60)  # starts a server or a subprocess
 def test_python_dash_m_has_no_traceback() -> None:
     url = f"http://127.0.0.1:{closed_port()}/"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
@@ -269,6 +271,7 @@ def live_server(app_module: str) -> Iterator[str]:
         loop.close()
 
 
+@pytest.mark.timeout(60)  # starts a server or a subprocess
 def test_live_server_over_httpx(capsys: pytest.CaptureFixture[str], live_server: str) -> None:
     status, out, _ = run(
         capsys, f"{live_server}/items", "--origin", ORIGIN, "-X", "PUT", "-H", "X-Token: 1"
@@ -305,6 +308,7 @@ def test_preflight_line_ignores_forbidden_headers(
     assert ("Preflight sent: OPTIONS" in out) is preflighted
 
 
+@pytest.mark.timeout(60)  # starts a server
 @pytest.mark.parametrize("scheme", ["ws", "http"])
 def test_websocket_url_over_httpx(
     capsys: pytest.CaptureFixture[str], live_server: str, scheme: str

@@ -1,20 +1,26 @@
-"""The Quart details quart_cors._compat relies on, checked against the installed Quart.
+"""The Quart and Werkzeug details quart_cors._compat relies on, checked against the installed ones.
 
-If one of these fails after a Quart upgrade, _compat.py needs a new entry for that version.
+If one of these fails after an upgrade, _compat.py needs a new entry for that version.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import inspect
+import time
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from quart import Quart, Response, request
+from quart import Quart, Response, request, websocket
+from quart.asgi import ASGIHTTPConnection
+from quart.testing import connections
+from werkzeug.datastructures import Headers
 
-from quart_cors import _compat, cors
+from quart_cors import _compat, cors, route_cors
+from quart_cors.testing import Browser
 
 ORIGIN = "https://app.example.com"
 
@@ -196,3 +202,96 @@ async def test_gate_sends_complete_asgi_messages() -> None:
         assert isinstance(value, bytes)
         assert name == name.lower()
     assert body == {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+def quart_version() -> tuple[int, ...]:
+    return tuple(int(part) for part in importlib.metadata.version("quart").split(".")[:2])
+
+
+def parameters(function: object) -> list[str]:
+    return list(inspect.signature(function).parameters)  # type: ignore[arg-type]
+
+
+def test_version_checks_agree_with_the_versions_compat_names() -> None:
+    assert _compat.PROCESS_RESPONSE_TAKES_CTX is (quart_version() >= (0, 23))
+    assert (_compat._cv_request is None) is (quart_version() >= (0, 23))
+
+
+def test_websocket_disconnect_error() -> None:
+    present = hasattr(connections, "WebsocketDisconnectError")
+    assert present is (quart_version() < (0, 23))
+    assert bool(_compat.WEBSOCKET_DISCONNECT_ERRORS) is present
+
+
+def test_asgi_http_class_protocol() -> None:
+    assert Quart.asgi_http_class is ASGIHTTPConnection
+    assert parameters(ASGIHTTPConnection.__init__) == ["self", "app", "scope"]
+    assert parameters(ASGIHTTPConnection.__call__) == ["self", "receive", "send"]
+
+
+def test_header_list_is_the_list_behind_headers() -> None:
+    headers = Headers([("Content-Type", "text/plain")])
+    items = _compat.header_list(headers)
+    assert items == [("Content-Type", "text/plain")]
+    items.append(("Vary", "Origin"))
+    assert headers.get("vary") == "Origin"
+    assert list(headers.items()) == [("Content-Type", "text/plain"), ("Vary", "Origin")]
+
+
+async def test_route_cors_options_answer_matches_quarts_own() -> None:
+    app = Quart(__name__)
+
+    @app.route("/plain", methods=["GET", "PUT"])
+    async def plain() -> str:
+        return "plain"
+
+    @app.route("/cors", methods=["GET", "PUT"])
+    @route_cors(allow_origin=ORIGIN)
+    async def with_cors() -> str:
+        return "cors"
+
+    client = app.test_client()
+    quart_answer = await client.options("/plain")
+    ours = await client.options("/cors")  # route_cors answers with default_options_response
+    assert quart_answer.status_code == ours.status_code == 200
+    assert await quart_answer.get_data() == await ours.get_data() == b""
+    assert quart_answer.headers["Allow"] == ours.headers["Allow"]
+    assert set(ours.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "PUT"}
+
+
+async def test_websocket_close_before_accept_is_a_403_in_the_simulator() -> None:
+    # ASGI: a close before accept is an HTTP 403. Quart 0.19-0.22's test client raises
+    # WebsocketDisconnectError for it and 0.23's raises nothing; the answer is the same.
+    app = Quart(__name__)
+    cors(app, allow_origin=ORIGIN)
+
+    @app.websocket("/closes")
+    async def closes() -> None:
+        await websocket.close(1000)
+
+    @app.websocket("/accepts")
+    async def accepts() -> None:
+        await websocket.accept()
+        await websocket.send("hello")
+
+    browser = Browser(app, ORIGIN)
+    started = time.monotonic()
+    refused = await browser.websocket("ws://localhost/closes")
+    assert (refused.accepted, refused.status) == (False, 403)
+    assert time.monotonic() - started < 2  # not the simulator's 5 s wait for an answer
+    accepted = await browser.websocket("ws://localhost/accepts")
+    assert (accepted.accepted, accepted.status) == (True, 101)
+
+
+async def test_websocket_app_returned_reads_the_test_connection() -> None:
+    app = Quart(__name__)
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await websocket.accept()
+        await websocket.receive()
+
+    async with app.test_client().websocket("/ws") as connection:
+        assert _compat.websocket_app_returned(connection) is False  # waiting to receive
+    assert _compat.websocket_app_returned(connection) is True
+    assert _compat.websocket_app_returned(object()) is False

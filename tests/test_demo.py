@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.timeout(90)
 def test_demo_check_only() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     completed = subprocess.run(  # noqa: S603 - our own interpreter and example
@@ -17,7 +20,7 @@ def test_demo_check_only() -> None:
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=80,
         check=False,
         cwd=ROOT,
     )

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from quart import Quart
 from werkzeug.datastructures import Headers
 
 from conftest import ORIGIN, make_app
 from quart_cors import CORSConfigError, cors, route_cors
-from quart_cors.origins import compile_origins, split_origin
+from quart_cors.origins import compile_origins, serialize_ipv6, split_origin
 
 ECHO = "echo"
 
@@ -74,6 +77,10 @@ MATCHING: list[tuple[Any, str, str | None]] = [
     (["*"], "http://localhost:1234", "*"),
     # IPv6, IPv4, punycode, app schemes
     ("http://[::1]:8080", "http://[::1]:8080", ECHO),
+    # an IPv4-mapped address: browsers write hex pieces; Python 3.13 would write 1.2.3.4
+    ("http://[::ffff:1.2.3.4]", "http://[::ffff:102:304]", ECHO),
+    ("http://[::ffff:102:304]", "http://[::ffff:102:304]", ECHO),
+    ("http://[::ffff:1.2.3.4]", "http://[::ffff:1.2.3.4]", None),
     ("http://127.0.0.1:5000", "http://127.0.0.1:5000", ECHO),
     ("https://xn--bcher-kva.example", "https://xn--bcher-kva.example", ECHO),
     ("chrome-extension://abcdefghij", "chrome-extension://abcdefghij", ECHO),
@@ -562,3 +569,31 @@ def test_many_origins_are_table_lookups(kind: str, probe_hit: str, probe_miss: s
     assert len(many.exact) + len(many.wildcards) == 10_000
     assert many.regexes == ()
     assert many.predicates == ()
+
+
+@pytest.mark.parametrize(
+    ("address", "serialized"),
+    [
+        ("::", "::"),
+        ("::1", "::1"),
+        ("1::", "1::"),
+        ("1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"),  # a single zero piece stays
+        ("1:0:0:2:0:0:0:3", "1:0:0:2::3"),  # the longest run
+        ("1:0:0:2:0:0:3:4", "1::2:0:0:3:4"),  # the first of two equal runs
+        ("2001:DB8::A", "2001:db8::a"),
+        ("::ffff:1.2.3.4", "::ffff:102:304"),  # Python 3.13's compressed: ::ffff:1.2.3.4
+        ("::1.2.3.4", "::102:304"),
+    ],
+)
+def test_serialize_ipv6_as_browsers_do(address: str, serialized: str) -> None:
+    assert serialize_ipv6(ipaddress.IPv6Address(address)) == serialized
+
+
+@given(st.ip_addresses(v=6))
+def test_serialize_ipv6_round_trips_in_hex(address: ipaddress.IPv6Address) -> None:
+    serialized = serialize_ipv6(address)
+    assert ipaddress.IPv6Address(serialized) == address
+    assert "." not in serialized
+    assert serialized == serialized.lower()
+    if "." not in address.compressed:  # Python writes the rest as the URL Standard does
+        assert serialized == address.compressed

@@ -4,6 +4,7 @@ arbitrary CORS request headers never cause a 500 or a CR/LF in a response header
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from typing import Any
 
@@ -20,8 +21,11 @@ REFERENCE_GRAMMAR = re.compile(
     rf"[a-z][a-z0-9+.-]*://(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])(?::([0-9]{{1,5}}))?"
 )
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# `python3 dev.py matrix` runs fewer examples per cell; the full search runs in `check`.
 PROPERTY_SETTINGS = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=int(os.environ.get("QUART_CORS_PROPERTY_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 latin1_text = st.text(alphabet=st.characters(max_codepoint=255), max_size=80)

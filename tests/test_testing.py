@@ -1052,6 +1052,7 @@ GENERIC_ORIGIN_ADVICE = "use scheme://host[:port], or 'null' for an opaque origi
         ("https://b\u00fccher.example", "use 'https://xn--bcher-kva.example'"),
         ("https://[0:0:0:0:0:0:0:1]:8000", "use 'https://[::1]:8000'"),
         ("https://[::1]:443", "use 'https://[::1]'"),
+        ("http://[::ffff:1.2.3.4]", "use 'http://[::ffff:102:304]'"),
         ("https://app.test:443", "use 'https://app.test'"),
         ("http://localhost:80", "use 'http://localhost'"),
         ("http://127.1", "use 'http://127.0.0.1'"),  # the URL Standard's IPv4 parser
@@ -1080,6 +1081,7 @@ def test_browser_refuses_origins_browsers_never_send(origin: str, use: str) -> N
         "http://127.0.0.1:8000",
         "https://[::1]",
         "https://[2001:db8::1]:8443",
+        "http://[::ffff:102:304]",
         "https://xn--bcher-kva.example",
         "chrome-extension://abcdefghijklmnop",
     ],

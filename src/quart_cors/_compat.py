@@ -1,20 +1,42 @@
-"""Where Quart differs between the supported versions (0.19.2 to 0.23.x), in one place.
+"""Where Quart and Werkzeug differ between the supported versions, in one place.
 
-Each item names the difference and the versions it applies to; tests/test_compat.py fails
-loudly when a checked assumption stops holding.
+Checked against Quart 0.19.2, 0.19.9, 0.20.0, 0.21.0, 0.22.0 and 0.23.1, and Werkzeug 3.0.0
+to 3.1.9. Each item names the difference and the versions it applies to, detected from the
+installed code rather than from version numbers; tests/test_compat.py fails loudly when a
+checked assumption stops holding.
+
+- Request context: 0.19 to 0.22 keep it in a ContextVar of its own (``_cv_request``); 0.23
+  keeps the request on the app context (:func:`current_app_and_request`).
+- ``process_response``: ``(response, request_context=None)`` in 0.19 to 0.22, ``(ctx,
+  response)`` in 0.23 (:func:`wrap_process_response`).
+- ``make_default_options_response``: no argument in 0.19 to 0.22, the app context in 0.23; we
+  build the same answer from public parts (:func:`default_options_response`).
+- ``root_path``: 0.19 and 0.20.0 split the path at its first occurrence, 0.20.1 and later strip
+  it as a prefix (:func:`request_path`).
+- ``quart.testing.connections.WebsocketDisconnectError``: raised by the test client of 0.19 to
+  0.22 when an app closes a websocket; gone in 0.23, whose test client reports a close before
+  accept with no exception at all (:data:`WEBSOCKET_DISCONNECT_ERRORS`,
+  :func:`websocket_app_returned`).
+- ``Quart.asgi_http_class``: built as ``asgi_http_class(app, scope)`` and awaited as
+  ``handler(receive, send)`` in every version above.
+- ``werkzeug.datastructures.Headers._list``: the list behind a ``Headers``, private but the same
+  in Werkzeug 3.0 and 3.1 (:func:`header_list`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import quart.asgi
 import quart.globals
-from quart import Quart
+from quart import Quart, request
+from quart.testing import connections as _test_connections
 from quart.typing import ResponseTypes
+from werkzeug.datastructures import Headers
 
 # Read through getattr: which of these exist depends on the version (typing differs too).
 # The app context's ContextVar, in every version.
@@ -29,6 +51,13 @@ _ROOT_PATH_AS_PREFIX = hasattr(quart.asgi, "_normalise_path")
 # process_response(response, request_context=None), with the request context in a ContextVar
 # when the caller passes none.
 PROCESS_RESPONSE_TAKES_CTX = "ctx" in inspect.signature(Quart.process_response).parameters
+
+# 0.19 to 0.22 only; an empty tuple makes ``isinstance`` and ``except`` match nothing.
+WEBSOCKET_DISCONNECT_ERRORS: tuple[type[Exception], ...] = tuple(
+    getattr(_test_connections, name)
+    for name in ("WebsocketDisconnectError",)
+    if hasattr(_test_connections, name)
+)
 
 # A function called with (request, response) once Quart's response processing is done, also when
 # an after_request function raised; it returns an awaitable only when it has async work to do.
@@ -99,8 +128,38 @@ def request_path(path: str, root_path: str) -> str:
 
 
 async def default_options_response(app: Quart) -> ResponseTypes:
-    """Quart's automatic OPTIONS answer; 0.23 takes the app context as an argument."""
-    if PROCESS_RESPONSE_TAKES_CTX:
-        response: ResponseTypes = await cast(Any, app).make_default_options_response(_cv_app.get())
-        return response
-    return await app.make_default_options_response()
+    """Quart's automatic OPTIONS answer (200, empty body, ``Allow``), from public parts.
+
+    ``make_default_options_response`` takes the app context from 0.23 on; this builds what it
+    returns in every version, during a request (a test compares the two).
+    """
+    adapter = app.create_url_adapter(request)
+    methods = adapter.allowed_methods() if adapter is not None else []
+    return app.response_class("", headers={"Allow": ", ".join(methods)})
+
+
+def current_app_and_request() -> tuple[Any, Any]:
+    """The app and request of the running request, read from Quart's context variables.
+
+    Cheaper than the ``current_app`` and ``request`` proxies. 0.23 keeps the request on the app
+    context; 0.19 to 0.22 on a request context of its own.
+    """
+    if _cv_request is None:
+        context = _cv_app.get()
+        return context.app, context.request
+    return _cv_app.get().app, _cv_request.get().request
+
+
+def header_list(headers: Headers) -> list[tuple[str, str]]:
+    """The list behind a Werkzeug ``Headers`` (``Headers._list``, Werkzeug 3.0 and 3.1).
+
+    Appending to it skips the per-value validation of ``Headers.add`` for values that were
+    validated when the policy was compiled.
+    """
+    return headers._list
+
+
+def websocket_app_returned(connection: object) -> bool:
+    """Whether the app behind a Quart test-client websocket has returned (``_task``, 0.19-0.23)."""
+    task = getattr(connection, "_task", None)
+    return isinstance(task, asyncio.Future) and task.done()

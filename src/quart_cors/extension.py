@@ -13,10 +13,11 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import timedelta
 from functools import partial, wraps
 from inspect import iscoroutinefunction
+from types import MappingProxyType
 from typing import Any, ParamSpec, TypeAlias, TypeVar, cast
 
 from quart import Blueprint, Quart, abort, after_this_request, current_app
-from quart.globals import request, websocket
+from quart.globals import websocket
 from quart.typing import ResponseReturnValue, ResponseTypes
 from quart.wrappers import BaseRequestWebsocket
 from werkzeug.datastructures import Headers
@@ -24,10 +25,15 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 
 from . import errors
-from ._compat import default_options_response, wrap_process_response
+from ._compat import (
+    current_app_and_request,
+    default_options_response,
+    header_list,
+    wrap_process_response,
+)
 from .errors import ConfigProblem, CORSConfigError
 from .origins import CORSRequest, RequestHeaders, canary_matched_by
-from .policy import REFUSED_ORIGIN, Answer, Policy
+from .policy import REFUSED_ORIGIN, RESPONSE_HEADER_NAMES, Answer, Policy
 from .routing import (
     PreflightTarget,
     RoutingFacts,
@@ -72,6 +78,10 @@ ROUTE_CORS_SOURCE = "route_cors"
 WEBSOCKET_CORS_SOURCE = "websocket_cors"
 
 _NOT_COMPILED = object()
+# The CORS response header names as an ASGI server wants them: lowercase bytes.
+_ASGI_NAMES: Mapping[str, bytes] = MappingProxyType(
+    {name: name.lower().encode("latin-1") for name in RESPONSE_HEADER_NAMES}
+)
 _LOG_LIMIT = 200
 
 
@@ -157,8 +167,8 @@ def route_cors(
 
         @wraps(view)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseTypes:
-            app: Quart = _current(current_app)
-            request_ = _current(request)
+            app_, request_ = current_app_and_request()
+            app: Quart = app_
             state = _AppCORS.of(app)
             if state.installed:
                 # cors() on the app or a blueprint answers preflights and adds the headers.
@@ -168,8 +178,10 @@ def route_cors(
                 preflight = await state.answer_preflight_in_view(request_)
                 if preflight is not None:
                     return preflight
-            endpoint = state.endpoint_of(request_)
-            policy = state.policy_for(endpoint)
+            endpoint = request_.url_rule.endpoint  # this view was routed to, so a rule matched
+            policy = state.policies.get(endpoint, _NOT_COMPILED)
+            if policy is _NOT_COMPILED:
+                policy = state.policy_for(endpoint)
             if policy is None:  # cors_exempt below route_cors
                 # A Response either way, as 0.8.0 returned when the view is called directly.
                 return await app.make_response(await call_view(app, request_.method, args, kwargs))
@@ -183,7 +195,7 @@ def route_cors(
                 after_this_request(partial(state.add_headers, request_))
                 raise
             response = await app.make_response(result)
-            answer = static_answer(policy, request_)
+            answer = static_answer(cast(Policy, policy), request_)
             if answer is None:
                 return await state.add_headers(request_, response)
             apply_answer(response.headers, answer)
@@ -436,11 +448,6 @@ class _AppCORS:
             headers=RequestHeaders(scope["headers"]),
         )
 
-    def preflight_target(self, adapter: Any, facts: RequestFacts) -> PreflightTarget | None:
-        """The rule a preflight asks about: the one that will serve the requested method."""
-        assert facts.request_method is not None  # callers checked is_preflight()
-        return preflight_target(adapter, facts.request_method)
-
     async def _report(
         self,
         answer: Answer,
@@ -494,12 +501,11 @@ class _AppCORS:
         rule = request_.url_rule
         if rule is None or request_.method == "OPTIONS":
             return self.add_headers(request_, response)
-        endpoint = rule.endpoint
-        policy = self.policies.get(endpoint, _NOT_COMPILED)
-        if policy is _NOT_COMPILED:
-            policy = self.policy_for(endpoint)
+        policy = self.policies.get(rule.endpoint, _NOT_COMPILED)
         if policy is None:
             return None
+        if policy is _NOT_COMPILED:
+            return self.add_headers(request_, response)
         answer = static_answer(cast(Policy, policy), request_)
         if answer is None:
             return self.add_headers(request_, response)
@@ -518,7 +524,7 @@ class _AppCORS:
         serves_method = True
         if facts.is_preflight(method):
             adapter = self.app.create_url_adapter(request_)
-            target = None if adapter is None else self.preflight_target(adapter, facts)
+            target = None if adapter is None else _route_preflight(adapter, facts)
             if target is not None:
                 endpoint, serves_method = target
         policy = self.policy_for(endpoint)
@@ -546,7 +552,7 @@ class _AppCORS:
         if not facts.is_preflight("OPTIONS"):
             return None
         adapter = self.app.create_url_adapter(request_)
-        target = None if adapter is None else self.preflight_target(adapter, facts)
+        target = None if adapter is None else _route_preflight(adapter, facts)
         endpoint = None if target is None else target.endpoint
         policy = None if endpoint is None else self.policy_for(endpoint)
         if target is None or policy is None:
@@ -632,12 +638,19 @@ class RequestFacts:
 def static_answer(policy: Policy, request_: Any) -> Answer | None:
     """The answer to an actual request when nothing needs awaiting: one scan, one lookup.
 
-    None for preflights, for origins only callables can judge, and for refusals that someone
-    observes (DEBUG logging or a cors_rejected receiver); Quart-side code then awaits answer().
+    None for preflights, for origins only callables can judge, for several Origin headers, and
+    for refusals that someone observes (DEBUG logging or a cors_rejected receiver); Quart-side
+    code then awaits answer().
     """
     if request_.method == "OPTIONS":
         return None
-    answer = policy.answer_actual_request(origin_header(request_.scope["headers"]))
+    raw_origin = None
+    for name, value in request_.scope["headers"]:
+        if name == b"origin":
+            if raw_origin is not None:
+                return None
+            raw_origin = value
+    answer = policy.answer_raw_origin(raw_origin)
     if answer is None or (answer.refusal is not None and _reporting()):
         return None
     return answer
@@ -655,7 +668,7 @@ def origin_header(raw_headers: Iterable[tuple[bytes, bytes]]) -> str | None:
 
 def apply_answer(headers: Headers, answer: Answer) -> None:
     """Set the answer's headers on a response and merge its names into Vary."""
-    items = headers._list
+    items = header_list(headers)
     for name, _ in items:
         lowered = name.lower()
         if lowered == "vary" or lowered.startswith("access-control-"):
@@ -664,9 +677,7 @@ def apply_answer(headers: Headers, answer: Answer) -> None:
         # Nothing to replace or merge: append. Every value was validated when the policy was
         # compiled or when the request's value passed the origin grammar and token rules,
         # which is what Werkzeug's set() would check again, header by header.
-        items.extend(answer.headers)
-        if answer.vary:
-            items.append(("Vary", ", ".join(answer.vary)))
+        items.extend(answer.block())
         return
     for name, value in answer.headers:
         headers[name] = value
@@ -756,11 +767,8 @@ class _Preflight:
         if answer is None:  # Quart answers, and the response hook adds the headers
             await self.gate.connection_class(self.app, self.scope)(receive, send)
             return
-        # ASGI: header names as lowercase bytes.
-        headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in answer.headers
-        ]
+        # ASGI: header names as lowercase bytes (the names are the policy's constants).
+        headers = [(_ASGI_NAMES[name], value.encode("latin-1")) for name, value in answer.headers]
         headers.append((b"vary", ", ".join(answer.vary).encode("latin-1")))
         headers.append((b"content-length", b"0"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -771,7 +779,7 @@ class _Preflight:
         adapter = app.create_url_adapter(
             RoutingFacts(self.scope, app.config["SERVER_NAME"])  # type: ignore[arg-type]
         )
-        target = None if adapter is None else state.preflight_target(adapter, facts)
+        target = None if adapter is None else _route_preflight(adapter, facts)
         if target is None:
             return None  # 404 or redirect: Quart answers, with CORS headers
         policy = state.policy_for(target.endpoint)
@@ -787,6 +795,11 @@ class _Preflight:
             serves_method=target.serves_method,
             scope=self.scope,
         )
+
+
+def _route_preflight(adapter: Any, facts: RequestFacts) -> PreflightTarget | None:
+    # Callers checked is_preflight(), so the requested method is a non-empty string.
+    return preflight_target(adapter, cast(str, facts.request_method))
 
 
 def _options_endpoint(adapter: Any) -> str | None:

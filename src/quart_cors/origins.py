@@ -422,6 +422,31 @@ def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
     return None
 
 
+def serialize_ipv6(address: ipaddress.IPv6Address) -> str:
+    """An IPv6 address as browsers write it in a URL (URL Standard, "IPv6 serializer").
+
+    Eight lowercase hex pieces with the first longest run of two or more zero pieces written
+    as ``::``. Not ``address.compressed``: Python 3.13 writes IPv4-mapped addresses in dotted
+    form (``::ffff:1.2.3.4``), where browsers write ``::ffff:102:304``.
+    """
+    packed = address.packed
+    pieces = [f"{packed[index] << 8 | packed[index + 1]:x}" for index in range(0, 16, 2)]
+    start, length = 0, 0
+    run_start = run_length = 0
+    for index, piece in enumerate(pieces):
+        if piece != "0":
+            run_length = 0
+            continue
+        if run_length == 0:
+            run_start = index
+        run_length += 1
+        if run_length > length:
+            start, length = run_start, run_length
+    if length < 2:
+        return ":".join(pieces)
+    return f"{':'.join(pieces[:start])}::{':'.join(pieces[start + length :])}"
+
+
 def _split_authority(authority: str) -> tuple[str, str | None, tuple[str, str] | None]:
     if authority.startswith("["):
         host, bracket, rest = authority.partition("]")
@@ -454,7 +479,7 @@ def _normalize_host(host: str) -> str | tuple[str, str]:
         try:
             if "%" in host:  # a zone ID never appears in an origin
                 raise ValueError(host)
-            return f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+            return f"[{serialize_ipv6(ipaddress.IPv6Address(host[1:-1]))}]"
         except ValueError:
             return errors.ORIGIN_MALFORMED, "the IPv6 address is not valid (and has no zone ID)"
     lowered = host.lower()

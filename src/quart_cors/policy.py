@@ -23,6 +23,16 @@ ALLOW_HEADERS: Final = "Access-Control-Allow-Headers"
 EXPOSE_HEADERS: Final = "Access-Control-Expose-Headers"
 MAX_AGE: Final = "Access-Control-Max-Age"
 ALLOW_PRIVATE_NETWORK: Final = "Access-Control-Allow-Private-Network"
+# Every header name an answer can carry.
+RESPONSE_HEADER_NAMES: Final = (
+    ALLOW_ORIGIN,
+    ALLOW_CREDENTIALS,
+    ALLOW_METHODS,
+    ALLOW_HEADERS,
+    EXPOSE_HEADERS,
+    MAX_AGE,
+    ALLOW_PRIVATE_NETWORK,
+)
 
 # Refusal reasons, as logged and as sent with the cors_rejected signal.
 REFUSED_ORIGIN: Final = "origin"
@@ -69,11 +79,27 @@ class Answer(NamedTuple):
     vary: tuple[str, ...] = ()
     refusal: str | None = None
     refused_value: str | None = None
+    # headers plus the Vary header, for answers computed once per policy (see block()).
+    precomputed_block: tuple[tuple[str, str], ...] | None = None
+
+    def block(self) -> tuple[tuple[str, str], ...]:
+        """The headers to append to a response that has no Vary or CORS header yet."""
+        if self.precomputed_block is not None:
+            return self.precomputed_block
+        if self.vary:
+            return (*self.headers, ("Vary", ", ".join(self.vary)))
+        return self.headers
+
+
+def _fixed_answer(headers: tuple[tuple[str, str], ...], vary: tuple[str, ...]) -> Answer:
+    """An answer built once per policy, with its response header block ready to append."""
+    answer = Answer(headers=headers, vary=vary)
+    return answer._replace(precomputed_block=answer.block())
 
 
 # A request with no Origin still varies on it: the next one may carry one (F#cors-protocol-and-
 # http-caches).
-NO_ORIGIN: Final = Answer(vary=_VARY_ACTUAL)
+NO_ORIGIN: Final = _fixed_answer((), _VARY_ACTUAL)
 
 
 @dataclass(frozen=True)
@@ -107,6 +133,18 @@ class Policy:
         if verdict is None:
             return await self.origins.match_predicates(origin, request)
         return verdict
+
+    def answer_raw_origin(self, raw_origin: bytes | None) -> Answer | None:
+        """answer_actual_request() for the Origin header's bytes, as the request carries them.
+
+        A configured exact origin is found without decoding: it is one lookup.
+        """
+        if raw_origin is None:
+            return NO_ORIGIN
+        known = self._derived.exact_answers_raw.get(raw_origin)
+        if known is not None:
+            return known
+        return self.answer_actual_request(raw_origin.decode("latin-1"))
 
     def answer_actual_request(self, origin: str | None) -> Answer | None:
         """The answer for an actual request without awaiting anything, when possible.
@@ -238,6 +276,7 @@ class _Precomputed:
     max_age: tuple[tuple[str, str], ...]
     # The whole answer for each configured exact origin, so that a hit is one lookup.
     exact_answers: Mapping[str, Answer]
+    exact_answers_raw: Mapping[bytes, Answer]
 
     @classmethod
     def of(cls, policy: Policy) -> _Precomputed:
@@ -255,13 +294,13 @@ class _Precomputed:
             and policy.send_origin_wildcard
             and not policy.allow_credentials
         )
-        wildcard_answer = Answer(headers=((ALLOW_ORIGIN, "*"), *expose)) if wildcard else None
+        wildcard_answer = _fixed_answer(((ALLOW_ORIGIN, "*"), *expose), ()) if wildcard else None
         max_age = () if policy.max_age is None else ((MAX_AGE, str(policy.max_age)),)
         actual_tail = (*credentials, *expose)
         exact_answers: dict[str, Answer] = {}
         if not wildcard and not expose_from_response:
             exact_answers = {
-                origin: Answer(headers=((ALLOW_ORIGIN, origin), *actual_tail), vary=_VARY_ACTUAL)
+                origin: _fixed_answer(((ALLOW_ORIGIN, origin), *actual_tail), _VARY_ACTUAL)
                 for origin in policy.origins.exact
             }
         return cls(
@@ -280,6 +319,10 @@ class _Precomputed:
             ),
             max_age=max_age,
             exact_answers=exact_answers,
+            # Configured origins are ASCII (non-ASCII hosts are refused), so latin-1 round-trips.
+            exact_answers_raw={
+                origin.encode("latin-1"): answer for origin, answer in exact_answers.items()
+            },
         )
 
 

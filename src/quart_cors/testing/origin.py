@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from quart_cors.origins import DEFAULT_PORTS, split_origin
+from quart_cors.origins import DEFAULT_PORTS, serialize_ipv6, split_origin
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # URL host parser: a last label like this makes the host an IPv4 address.
@@ -112,7 +112,7 @@ def origin_problem(origin: str) -> str | None:
         return f"browsers omit the default port {port} of {scheme}"
     if host.startswith("["):
         try:
-            compressed = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+            compressed = f"[{serialize_ipv6(ipaddress.IPv6Address(host[1:-1]))}]"
         except ValueError:
             return f"{host} is not an IPv6 address"
         if compressed != host:
@@ -155,7 +155,7 @@ def suggested_origin(value: str) -> str | None:
         except UnicodeError:
             return None
     else:
-        host = f"[{address.compressed}]" if address.version == 6 else str(address)
+        host = f"[{serialize_ipv6(address)}]" if address.version == 6 else str(address)
     suggestion = f"{scheme}://{host}"
     if port is not None and str(port) != DEFAULT_PORTS.get(scheme):
         suggestion += f":{port}"

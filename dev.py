@@ -1,7 +1,8 @@
 """One entry point for newcomers and CI: `python3 dev.py demo`, `check` and `matrix`.
 
-Needs nothing but Python 3.10+: it creates `.venv`, installs the project with its
-development tools, and runs them. The install is redone only when pyproject.toml changes.
+Needs nothing but Python 3.10+: it creates `.venv` and installs the project there. `demo`
+installs only what the demo uses (the project, Hypercorn and httpx); `check` and `bench` add
+the development tools. Each install is redone only when pyproject.toml changes.
 `matrix` runs the test suite (without the browser tests) on every supported Python with the
 Quart versions users install, one virtual environment per cell under `.matrix/`.
 """
@@ -13,6 +14,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -25,7 +27,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
-STAMP = VENV / ".quart-cors-installed"
+# The extras of each install; "dev" includes everything "demo" has.
+EXTRAS = {"demo": ("demo",), "dev": ("demo", "dev")}
 MATRIX_DIR = ROOT / ".matrix"
 
 
@@ -57,10 +60,15 @@ MATRIX = (
 )
 
 
-def ensure_environment() -> None:
-    """Create the virtual environment and install the project when needed."""
+def stamp(extra: str) -> Path:
+    """The file that records which pyproject.toml an install was made from."""
+    return VENV / f".quart-cors-installed-{extra}"
+
+
+def ensure_environment(extra: str) -> None:
+    """Create the virtual environment and install the project with ``extra`` when needed."""
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted:
+    if stamp(extra).exists() and stamp(extra).read_text() == wanted:
         return
     if not PYTHON.exists():
         print("dev.py: creating .venv", flush=True)
@@ -71,16 +79,26 @@ def ensure_environment() -> None:
                 f"dev.py: could not create .venv ({error}); on Debian or Ubuntu install "
                 "python3-venv first (apt-get install python3-venv)"
             )
-    print("dev.py: installing quart-cors with its development tools", flush=True)
-    run(str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]")
-    STAMP.write_text(wanted)
+        run(str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    what = "its development tools" if extra == "dev" else "what the demo needs"
+    print(f"dev.py: installing quart-cors with {what}", flush=True)
+    run(str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{','.join(EXTRAS[extra])}]")
+    for covered in EXTRAS[extra]:
+        stamp(covered).write_text(wanted)
 
 
 def run(*command: str) -> None:
     """Run a command from the project root; stop with its status when it fails."""
     print("$", " ".join(command), flush=True)
-    status = subprocess.call(command, cwd=ROOT)  # noqa: S603 (our own fixed commands)
+    with subprocess.Popen(command, cwd=ROOT) as process:  # noqa: S603 (our own fixed commands)
+        # SIGTERM to dev.py is passed on; Ctrl-C reaches the child itself (same process group).
+        previous = signal.signal(signal.SIGTERM, lambda number, _: process.send_signal(number))
+        try:
+            status = process.wait()
+        except KeyboardInterrupt:
+            status = process.wait()  # the child stops on its own; no traceback from dev.py
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     if status:
         sys.exit(status)
 
@@ -256,8 +274,8 @@ def main(argv: list[str]) -> None:
     if argv[0] == "matrix":
         matrix(argv[1:])
         return
-    ensure_environment()
     command, rest = argv[0], argv[1:]
+    ensure_environment("demo" if command == "demo" else "dev")
     if command == "check":
         check(rest)
     elif command == "demo":

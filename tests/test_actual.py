@@ -1,4 +1,7 @@
-"""DESIGN.md section 3, actual requests: ACAO, ACAC, ACEH, Vary, exemption."""
+"""ACAO, ACAC, ACEH, Vary, exemption.
+
+The contract: docs/behaviour.md, section 3.1 (Actual requests).
+"""
 
 from __future__ import annotations
 

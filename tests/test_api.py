@@ -1,4 +1,7 @@
-"""DESIGN.md section 1: the public names, keyword-only signatures and defaults of 0.8.0."""
+"""The public names, keyword-only signatures and defaults of 0.8.0.
+
+The contract: docs/behaviour.md, section 1 (Public API).
+"""
 
 from __future__ import annotations
 

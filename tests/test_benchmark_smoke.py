@@ -26,7 +26,7 @@ def test_benchmark_prints_its_table(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "| scenario" in done.stdout
     assert "ours/bare" in done.stdout
-    assert "budget (DESIGN.md section 7)" in done.stdout
+    assert "budget (docs/behaviour.md section 7)" in done.stdout
     assert "WRONG" not in done.stdout + done.stderr
     data = json.loads(output.read_text())
     names = [row["scenario"] for row in data["rows"]]

@@ -320,3 +320,118 @@ def test_websocket_url_over_httpx(
     status, out, _ = run(capsys, url, "--origin", "https://x.test", "--websocket")
     assert status == 1
     assert "Verdict: BLOCKED (websocket_refused)" in out
+
+
+STARTUP_SOURCE = textwrap.dedent(
+    """
+    from pathlib import Path
+
+    from quart import Quart
+    from quart_cors import cors
+
+    MARKER = Path(__file__).with_suffix(".stopped")
+
+    app = Quart(__name__)
+    cors(app, allow_origin=["https://app.test"])
+
+    @app.before_serving
+    async def connect():
+        app.extensions["items"] = ["first"]
+
+    @app.after_serving
+    async def disconnect():
+        MARKER.write_text("stopped")
+
+    @app.get("/items")
+    async def items():
+        return {"items": app.extensions["items"]}
+
+    bad_config = Quart("bad_config")
+    bad_config.config["QUART_CORS_ALLOW_CREDENTIALS"] = "false"
+    cors(bad_config, allow_origin=["https://app.test"])
+
+    @bad_config.get("/items")
+    async def bad_items():
+        return {"items": []}
+
+    broken_startup = Quart("broken_startup")
+
+    @broken_startup.before_serving
+    async def fail():
+        raise RuntimeError("no database")
+    """
+)
+
+
+@pytest.fixture
+def startup_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
+    name = f"cli_startup_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text(STARTUP_SOURCE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return name, tmp_path
+
+
+def test_app_start_up_runs_as_under_a_server(
+    capsys: pytest.CaptureFixture[str], startup_module: tuple[str, Path]
+) -> None:
+    # The view needs what before_serving prepared; after_serving runs when the check ends.
+    name, directory = startup_module
+    status, out, err = run(capsys, "--app", f"{name}:app", "/items", "--origin", ORIGIN)
+    assert status == 0, out + err
+    assert "Response: 200" in out.splitlines()
+    assert (directory / f"{name}.stopped").read_text() == "stopped"
+
+
+@pytest.mark.timeout(90)  # starts a server in a subprocess
+def test_config_error_at_start_up_prints_the_problems(
+    startup_module: tuple[str, Path],
+) -> None:
+    # A real process: nothing may reach stderr but the error itself (no logged traceback).
+    name, directory = startup_module
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "quart_cors",
+            "check",
+            "--app",
+            f"{name}:bad_config",
+            "/items",
+            "--origin",
+            ORIGIN,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        cwd=directory,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    assert completed.stderr.startswith("quart-cors: the app's start-up failed:")
+    assert "[quart_cors.E050] QUART_CORS_ALLOW_CREDENTIALS='false'" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert "BLOCKED" not in completed.stderr
+
+
+def test_failing_start_up_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], startup_module: tuple[str, Path]
+) -> None:
+    name, _ = startup_module
+    status, out, err = run(capsys, "--app", f"{name}:broken_startup", "/items", "--origin", ORIGIN)
+    assert status == 2
+    assert out == ""
+    assert err == "quart-cors: the app's start-up failed: no database\n"
+
+
+def test_missing_httpx_is_a_usage_error_with_the_install_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "httpx", None)  # what `import httpx` sees when absent
+    status, out, err = run(capsys, "http://127.0.0.1:1/items", "--origin", ORIGIN)
+    assert status == 2
+    assert out == ""
+    assert "needs httpx: pip install httpx" in err
+    assert "quart-cors[http]" not in err  # that would install 0.8.0 from PyPI
+    assert len(err.splitlines()) == 1

@@ -1,4 +1,7 @@
-"""DESIGN.md section 4: every CORSConfigError code, all problems at once, raised early."""
+"""Every CORSConfigError code, all problems at once, raised early.
+
+The contract: docs/behaviour.md, section 4 (Configuration errors).
+"""
 
 from __future__ import annotations
 
@@ -39,6 +42,8 @@ BAD_ARGUMENTS: list[tuple[dict[str, Any], list[str]]] = [
     ({"allow_origin": "https://a.com "}, ["E014"]),
     ({"allow_origin": "file://a.com"}, ["E015"]),
     ({"allow_origin": "https://a.*.com"}, ["E016"]),
+    ({"allow_origin": "https://a.com,https://b.com"}, ["E017"]),
+    ({"allow_origin": "http://127.1"}, ["E018"]),
     # methods
     ({"allow_methods": ["GE T"]}, ["E020"]),
     ({"allow_methods": ["GET,POST"]}, ["E020"]),
@@ -73,6 +78,12 @@ BAD_ARGUMENTS: list[tuple[dict[str, Any], list[str]]] = [
     ({"max_age": timedelta(seconds=-1)}, ["E040"]),
     ({"max_age": float("nan")}, ["E040"]),
     ({"max_age": float("inf")}, ["E040"]),
+    # above the longest cache any browser keeps; Chromium ignores unparsably large values
+    ({"max_age": 86_401}, ["E040"]),
+    ({"max_age": 10**20}, ["E040"]),
+    ({"max_age": "99999999999999999999"}, ["E040"]),
+    ({"max_age": timedelta(days=2)}, ["E040"]),
+    ({"max_age": 1e20}, ["E040"]),
     # bools
     ({"allow_credentials": "true"}, ["E050"]),
     ({"allow_credentials": "False"}, ["E050"]),
@@ -150,6 +161,14 @@ def test_every_problem_of_one_policy_reported_together() -> None:
         assert value in message
 
 
+def test_max_age_above_the_bound_names_the_bound() -> None:
+    with pytest.raises(CORSConfigError) as caught:
+        cors(Quart(__name__), max_age=10**20)
+    (problem,) = caught.value.problems
+    assert problem.code == "E040"
+    assert "at most 86400" in problem.message
+
+
 def test_problem_fields() -> None:
     with pytest.raises(CORSConfigError) as caught:
         cors(Quart(__name__), allow_methods=["GET", "CONNECT"])
@@ -177,6 +196,8 @@ def test_problem_fields() -> None:
         {"max_age": 600.0},
         {"max_age": timedelta(minutes=10)},
         {"max_age": "600"},  # 0.8.0 accepted digit strings from config files
+        {"max_age": 86_400},
+        {"max_age": timedelta(days=1)},
         {"allow_methods": ["get", "PATCH", "X-CUSTOM"]},
         {"allow_methods": "*"},
         {"allow_headers": "X-Custom"},
@@ -207,6 +228,8 @@ BAD_CONFIG: list[tuple[dict[str, Any], str]] = [
     ({"QUART_CORS_EXPOSE_HEADERS": ["x a"]}, "E030"),
     ({"QUART_CORS_MAX_AGE": -1}, "E040"),
     ({"QUART_CORS_MAX_AGE": "ten"}, "E040"),
+    ({"QUART_CORS_MAX_AGE": "604800"}, "E040"),
+    ({"QUART_CORS_ALLOW_ORIGIN": "https://a.com,https://b.com"}, "E017"),
     ({"QUART_CORS_SEND_ORIGIN_WILDCARD": "false"}, "E050"),
     ({"QUART_CORS_ALLOW_PRIVATE_NETWORK": "yes"}, "E050"),
     ({"QUART_CORS_ALLOW_METHODS": 7}, "E060"),

@@ -1,25 +1,33 @@
-"""The two-origin demo prints its URLs and a verdict table, and exits 0 with --check-only."""
+"""The two-origin demo: its table, the command it prints, its page, and a clean stop."""
 
 from __future__ import annotations
 
 import os
+import queue
+import shlex
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
 
 @pytest.mark.timeout(90)
 def test_demo_check_only() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     completed = subprocess.run(  # noqa: S603 - our own interpreter and example
         [sys.executable, str(ROOT / "examples" / "demo.py"), "--check-only"],
         capture_output=True,
         text=True,
-        env=env,
+        env=ENV,
         timeout=80,
         check=False,
         cwd=ROOT,
@@ -38,7 +46,116 @@ def test_demo_check_only() -> None:
     assert "method_not_allowed" in verdicts["DELETE not in allow_methods"]
     assert "missing_allow_origin" in verdicts["route without CORS"]
     assert " allowed" in verdicts["WebSocket"]
+    # Each row shows its request with its headers: the two GET /api/items rows differ.
+    assert "GET /api/items; X-Debug: 1" in verdicts["custom header not allowed"]
+    assert "X-Debug" not in verdicts["simple GET"]
+    # The cookie rows show the session the API saw.
+    assert verdicts["who am I (credentials)"].endswith("session: demo-user")
+    assert any(line.startswith("A preflight is the OPTIONS request") for line in lines)
     page_origin = lines[1].split()[1].rstrip("/")
     api_url = lines[0].split()[1]
     assert f"curl -si -H 'Origin: {page_origin}' {api_url}/api/items" in table
     assert completed.stderr == ""
+
+
+class Demo:
+    """examples/demo.py serving in a child process, its stdout read line by line."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "examples/demo.py"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+            cwd=ROOT,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+        self.reader.join(10)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def read_until(self, prefix: str, timeout: float = 60) -> list[str]:
+        seen = []
+        while True:
+            line = self.lines.get(timeout=timeout)
+            seen.append(line)
+            if line.startswith(prefix):
+                return seen
+
+
+@pytest.fixture
+def demo() -> Iterator[Demo]:
+    running = Demo()
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def port_of(url: str) -> int:
+    return int(url.rstrip("/").rsplit(":", 1)[1])
+
+
+def is_listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_listening(*urls: str) -> None:
+    # "Serving" is printed just before Hypercorn binds; give it a moment.
+    deadline = time.monotonic() + 20
+    while not all(is_listening(port_of(url)) for url in urls):
+        assert time.monotonic() < deadline, f"not listening: {urls}"
+        time.sleep(0.05)
+
+
+@pytest.mark.timeout(90)  # starts a server in a subprocess
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_both_servers_and_the_process(demo: Demo, number: int) -> None:
+    lines = demo.read_until("Serving")
+    api_url, page_url = lines[0].split()[1], lines[1].split()[1]
+    wait_listening(api_url, page_url)
+    # Both servers answer before the signal...
+    with urllib.request.urlopen(page_url, timeout=10) as answer:  # noqa: S310 - loopback
+        page = answer.read().decode()
+    with urllib.request.urlopen(f"{api_url}/api/items", timeout=10) as answer:  # noqa: S310
+        assert answer.status == 200
+    demo.process.send_signal(number)
+    # ...and the process ends by itself, cleanly, with both ports closed.
+    assert demo.process.wait(timeout=20) == 0
+    stderr = demo.process.stderr.read() if demo.process.stderr else ""
+    assert "Traceback" not in stderr
+    assert demo.read_until("Stopped.", timeout=5)[-1] == "Stopped."
+    assert not is_listening(port_of(api_url))
+    assert not is_listening(port_of(page_url))
+    # The page names no favicon the page server lacks: the console holds CORS messages only.
+    assert '<link rel="icon" href="data:,">' in page
+    assert "allow_credentials=True" in page  # the API's cors() settings are on the page
+
+
+@pytest.mark.timeout(90)  # starts a server in a subprocess
+def test_the_printed_check_command_runs_from_the_repository_root(demo: Demo) -> None:
+    lines = demo.read_until("Serving")
+    wait_listening(lines[0].split()[1])
+    line = next(line for line in lines if line.startswith("Check one yourself: "))
+    command = shlex.split(line.removeprefix("Check one yourself: "))
+    completed = subprocess.run(  # noqa: S603 - the command the demo printed
+        command, capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=60, check=False
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Verdict: ALLOWED" in completed.stdout

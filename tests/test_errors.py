@@ -1,4 +1,7 @@
-"""DESIGN.md section 3: error responses carry the same CORS headers, for cors() and route_cors."""
+"""Error responses carry the same CORS headers, for cors() and route_cors.
+
+The contract: docs/behaviour.md, section 3.2 (Error responses).
+"""
 
 from __future__ import annotations
 

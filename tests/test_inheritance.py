@@ -1,4 +1,7 @@
-"""DESIGN.md section 1: field-level inheritance, route -> blueprints -> app -> config -> default."""
+"""Field-level inheritance, route -> blueprints -> app -> config -> default.
+
+The contract: docs/behaviour.md, section 1 (Public API).
+"""
 
 from __future__ import annotations
 
@@ -504,7 +507,7 @@ async def test_private_network_from_config_and_arguments(
 
 
 async def test_explicit_none_means_not_set_here() -> None:
-    """DESIGN.md section 1: None inherits; it is never a value of its own."""
+    """docs/behaviour.md section 1: None inherits; it is never a value of its own."""
     every_field_none = {
         "allow_origin": None,
         "allow_credentials": None,

@@ -1,4 +1,7 @@
-"""DESIGN.md section 5: DEBUG log records on 'quart_cors' and the cors_rejected signal."""
+"""DEBUG log records on 'quart_cors' and the cors_rejected signal.
+
+The contract: docs/behaviour.md, section 5 (Observability).
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,11 @@
-"""DESIGN.md section 2: origin kinds, config validation, request-origin grammar, matching."""
+"""Origin kinds, config validation, request-origin grammar, matching.
+
+The contract: docs/behaviour.md, section 2 (Origins).
+"""
 
 from __future__ import annotations
 
+import ast
 import ipaddress
 import logging
 import re
@@ -15,7 +19,7 @@ from quart import Quart
 from werkzeug.datastructures import Headers
 
 from conftest import ORIGIN, make_app
-from quart_cors import CORSConfigError, cors, route_cors
+from quart_cors import CORSConfigError, cors, errors, route_cors
 from quart_cors.origins import compile_origins, serialize_ipv6, split_origin
 
 ECHO = "echo"
@@ -372,6 +376,24 @@ INVALID_CONFIG_ORIGINS: list[tuple[Any, str]] = [
     ("https://*example.com", "E016"),
     ("https://a*.example.com", "E016"),
     ("https://*.*.example.com", "E016"),
+    # several origins joined into one string (the environment-variable form)
+    ("https://a.com,https://b.com", "E017"),
+    ("https://a.com, https://b.com", "E017"),
+    ("https://a.com,", "E017"),
+    ("https://a.com https://b.com", "E017"),
+    ("https://a.com\nhttps://b.com", "E017"),
+    # hosts browsers read as IPv4 (URL Standard): refused unless written as they are sent
+    ("http://127.1", "E018"),
+    ("http://1.2.3.04", "E018"),
+    ("http://0x7f.0.0.1", "E018"),
+    ("http://2130706433", "E018"),
+    ("http://1.2.3.4.", "E018"),
+    ("http://256.0.0.1", "E011"),
+    ("http://1.2.3.4.5", "E011"),
+    ("http://1.2.3.09", "E011"),
+    ("http://4294967296", "E011"),
+    ("http://example.123", "E011"),
+    ("https://*.example.0x1", "E011"),
     (42, "E010"),
     ([42], "E010"),
     ([b"https://app.example.com"], "E010"),
@@ -404,6 +426,85 @@ def test_misplaced_wildcard_message_suggests_regex() -> None:
     assert "https://app.*.com" in message
 
 
+@pytest.mark.parametrize(
+    ("item", "fix"),
+    [
+        ("https://a.com,https://b.com", "['https://a.com', 'https://b.com']"),
+        (" https://a.com , https://b.com:8443 ", "['https://a.com', 'https://b.com:8443']"),
+        ("https://a.com https://b.com", "['https://a.com', 'https://b.com']"),
+        (" https://a.com\n", "'https://a.com'"),
+        ("app.example.com", "'https://app.example.com'"),
+        ("https://app.example.com/", "'https://app.example.com'"),
+        ("https://user@app.example.com", "'https://app.example.com'"),
+        ("http://127.1", "'http://127.0.0.1'"),
+        ("http://127.1:5000", "'http://127.0.0.1:5000'"),
+        ("http://1.2.3.04", "'http://1.2.3.4'"),
+        ("http://0x7f.0.0.1", "'http://127.0.0.1'"),
+        ("http://0X7F.1:8080", "'http://127.0.0.1:8080'"),
+        ("http://2130706433", "'http://127.0.0.1'"),
+        ("https://0300.0250.1", "'https://192.168.0.1'"),
+    ],
+)
+def test_message_names_a_usable_fix(item: str, fix: str) -> None:
+    with pytest.raises(CORSConfigError) as caught:
+        cors(Quart(__name__), allow_origin=item)
+    (problem,) = caught.value.problems
+    assert problem.message.endswith(f"use {fix}") or f"use the list {fix}" in problem.message
+    # The suggestion itself is accepted as it stands.
+    suggested = ast.literal_eval(fix)
+    app = Quart(__name__)
+    assert cors(app, allow_origin=suggested) is app
+
+
+@given(
+    address=st.integers(min_value=0, max_value=2**32 - 1),
+    split=st.integers(min_value=1, max_value=4),
+    radix=st.sampled_from(["dec", "oct", "hex"]),
+)
+def test_every_ipv4_spelling_suggests_the_dotted_form(address: int, split: int, radix: str) -> None:
+    # URL Standard IPv4 parser: 1 to 4 parts, the last one filling the remaining bytes.
+    octets = list(ipaddress.IPv4Address(address).packed)
+    parts = [*octets[: split - 1], int.from_bytes(bytes(octets[split - 1 :]), "big")]
+    spellings: dict[str, Callable[[int], str]] = {
+        "dec": str,
+        "oct": lambda number: f"0{number:o}",
+        "hex": lambda number: f"0x{number:x}",
+    }
+    spell = spellings[radix]
+    host = ".".join(spell(part) for part in parts)
+    canonical = str(ipaddress.IPv4Address(address))
+    matcher, problems = compile_origins(f"http://{host}")
+    if host == canonical:
+        assert problems == []
+        assert matcher.exact == frozenset({f"http://{canonical}"})
+    else:
+        assert [problem.code for problem in problems] == ["E018"]
+        assert problems[0].message.endswith(f"use 'http://{canonical}'")
+
+
+_CODES = {value for name, value in vars(errors).items() if name.isupper()}
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.text(alphabet=" \t\n,.:/*[]0123456789abcdefx-hpst").map(lambda text: "http://" + text),
+        st.lists(st.text(), max_size=3),
+    )
+)
+def test_any_configured_value_gets_a_problem_or_a_matcher_and_fixes_that_work(
+    value: object,
+) -> None:
+    # Never an exception: every bad value is a ConfigProblem with a known code, and a fix that
+    # names a single origin ("use '...'") is itself accepted.
+    _, problems = compile_origins(value)
+    for problem in problems:
+        assert problem.code in _CODES
+        suggested = re.search(r"use ('[^']*')$", problem.message)
+        if suggested is not None:
+            assert compile_origins(ast.literal_eval(suggested.group(1)))[1] == []
+
+
 def test_path_message_names_the_value() -> None:
     with pytest.raises(CORSConfigError) as caught:
         cors(Quart(__name__), allow_origin="https://app.example.com/path")
@@ -432,6 +533,8 @@ def test_every_bad_origin_reported_together() -> None:
         "https://a.com:443",
         "http://[::1]:8080",
         "http://127.0.0.1:*",
+        "http://10.0.0.1:8080",
+        "https://192.168.0.1",
         "safari-web-extension://abc",
         "ionic://localhost",
         re.compile("https://.*"),

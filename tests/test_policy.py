@@ -1,5 +1,8 @@
-"""DESIGN.md section 6: the pure layers. quart_cors.policy (plain data in, plain data out) and
-the architecture rules (policy and origins import no Quart; imports point down)."""
+"""The pure layers: quart_cors.policy (plain data in, plain data out) and the architecture
+rules (policy and origins import no Quart; imports point down).
+
+The contract: docs/behaviour.md, section 6 (Layers).
+"""
 
 from __future__ import annotations
 
@@ -89,7 +92,7 @@ def test_layers_import_down_only_and_no_quart(module: str, allowed_internal: set
     ],
 )
 def test_integration_layer_never_imports_the_tools(module: str, allowed_internal: set[str]) -> None:
-    # DESIGN.md section 6: imports point down only; testing and cli (layer 5) sit on top.
+    # docs/behaviour.md section 6: imports point down only; testing and cli (layer 5) sit on top.
     internal = {name for name in _imports(module) if name.startswith(".")}
     assert internal <= allowed_internal, internal - allowed_internal
 

@@ -1,4 +1,7 @@
-"""DESIGN.md section 3, preflights: answered by quart-cors, exact headers, Vary, PNA."""
+"""Answered by quart-cors, exact headers, Vary, PNA.
+
+The contract: docs/behaviour.md, section 3.3 (Preflights).
+"""
 
 from __future__ import annotations
 

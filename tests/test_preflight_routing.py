@@ -1,4 +1,4 @@
-"""Preflights routed by the method they ask for (behaviour doc: "Preflights", routing).
+"""Preflights routed by the method they ask for (docs/behaviour.md, section 3.3).
 
 A browser preflights a URL, not a route: when rules on one path have different policies, the
 preflight for method M must get the answer of the rule that serves M, never that of another rule

@@ -1,4 +1,7 @@
-"""DESIGN.md section 1: the 0.8.0 quickstart runs unchanged and behaves as documented."""
+"""The 0.8.0 quickstart runs unchanged and behaves as documented.
+
+The contract: docs/behaviour.md, section 1 (Public API).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""DESIGN.md section 3, WebSockets: refused Origin -> 400, missing Origin let through."""
+"""Refused Origin -> 400, missing Origin let through.
+
+The contract: docs/behaviour.md, section 3.4 (WebSockets).
+"""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@
     quart-cors routes --app MODULE:APP [--json]
 
 Exit status: 0 the browser would allow the request, 1 it would block it, 2 usage error
-(bad arguments, bad URL, an app that cannot be imported), 3 the server could not be reached
-(refused connection, timeout, TLS failure).
+(bad arguments, bad URL, an app that cannot be imported or started, a missing optional
+dependency), 3 the server could not be reached (refused connection, timeout, TLS failure).
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import argparse
 import asyncio
 import importlib
 import json
+import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from quart import Quart
@@ -52,6 +54,10 @@ class UsageError(Exception):
     """A problem with the command line itself (exit status 2)."""
 
 
+# What a user runs to get httpx: 0.9 is not on PyPI yet, so "quart-cors[http]" would fetch 0.8.0.
+HTTPX_INSTALL = "pip install httpx (or, in a clone of quart-cors, pip install '.[http]')"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``quart-cors``."""
     parser = argparse.ArgumentParser(
@@ -68,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
             "the response headers JavaScript could read."
         ),
         epilog=(
-            "exit status: 0 allowed, 1 blocked, 2 usage error, 3 server unreachable. "
+            "exit status: 0 allowed, 1 blocked, 2 usage error (also an app that fails to start, "
+            "or httpx missing for a live URL), 3 server unreachable. "
             "examples: quart-cors check https://api.example.com/items --origin "
             "https://app.example.com --method PUT -H 'Content-Type: application/json'; "
             "quart-cors check --app myapp:app /items --origin https://app.example.com"
@@ -267,8 +274,25 @@ def check_url(url: str, *, websocket: bool) -> None:
         raise UsageError(f"bad URL {url!r}: only {schemes} URLs can be checked")
 
 
-async def run_check(args: argparse.Namespace, out: TextIO) -> int:
-    """Validate the arguments, run the simulation, print it; return the exit status."""
+def require_httpx() -> None:
+    """Refuse early, with the install line, when live URLs cannot be checked."""
+    try:
+        import httpx  # noqa: F401, PLC0415 - the optional `http` extra
+    except ImportError as error:
+        raise UsageError(f"checking a live URL needs httpx: {HTTPX_INSTALL}") from error
+
+
+@dataclass(frozen=True)
+class Request:
+    """The fetch() the command line describes, checked before anything is started."""
+
+    origin: str
+    method: str
+    headers: list[tuple[str, str]]
+
+
+def parse_request(args: argparse.Namespace) -> Request:
+    """Refuse an --origin, -H or --method a browser would never send (exit status 2)."""
     origin = args.origin
     if origin != "null":
         try:
@@ -285,18 +309,35 @@ async def run_check(args: argparse.Namespace, out: TextIO) -> int:
         method = checked_method(args.method, args.data)
     except TypeError as error:
         raise UsageError(f"fetch() would throw before sending: {error}") from error
-    target: Quart | Transport
-    if args.app is not None:
-        target = load_app(args.app)
-        if not args.target.startswith("/"):
-            raise UsageError(f"with --app, give a path starting with '/', not {args.target!r}")
-        base_url = None
-        url = args.target
-    else:
-        url = args.target
-        check_url(url, websocket=args.websocket)
-        target = HTTPXTransport(timeout=args.timeout, verify=not args.insecure)
-        base_url = url
+    return Request(origin, method, headers)
+
+
+async def run_check(args: argparse.Namespace, out: TextIO) -> int:
+    """Validate the arguments, then check against the app (started) or the live URL."""
+    request = parse_request(args)
+    if args.app is None:
+        check_url(args.target, websocket=args.websocket)
+        require_httpx()
+        transport = HTTPXTransport(timeout=args.timeout, verify=not args.insecure)
+        return await simulate(args, request, transport, out, base_url=args.target)
+    app = load_app(args.app)
+    if not args.target.startswith("/"):
+        raise UsageError(f"with --app, give a path starting with '/', not {args.target!r}")
+    async with serving(app):  # before_serving and while_serving run, as under a server
+        return await simulate(args, request, app, out, base_url=None)
+
+
+async def simulate(
+    args: argparse.Namespace,
+    request: Request,
+    target: Quart | Transport,
+    out: TextIO,
+    *,
+    base_url: str | None,
+) -> int:
+    """Run the simulated fetch (or WebSocket) against ``target``, print it; the exit status."""
+    url = args.target
+    origin, method, headers = request.origin, request.method, request.headers
     try:
         browser = Browser(target, origin, base_url=base_url)
     except ValueError as error:
@@ -327,6 +368,11 @@ async def run_check(args: argparse.Namespace, out: TextIO) -> int:
     return report_fetch(result, out)
 
 
+def _not_a_config_error(record: logging.LogRecord) -> bool:
+    # Quart logs a failed start-up with its traceback; a CORSConfigError's problems are printed.
+    return not (record.exc_info and isinstance(record.exc_info[1], CORSConfigError))
+
+
 class StartupError(Exception):
     """The app's own start-up (before_serving) failed; the message is the app's."""
 
@@ -351,7 +397,11 @@ async def serving(app: Quart, timeout: float = 60.0) -> AsyncIterator[None]:
         return reply.result()
 
     try:
-        answer = await exchange("lifespan.startup")
+        app.logger.addFilter(_not_a_config_error)
+        try:
+            answer = await exchange("lifespan.startup")
+        finally:
+            app.logger.removeFilter(_not_a_config_error)
         if answer["type"] != "lifespan.startup.complete":
             raise StartupError(str(answer.get("message", "")))
         yield

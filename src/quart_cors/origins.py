@@ -365,15 +365,23 @@ def _add_origin(item: object, setting: str, tables: _Tables, problems: list[Conf
 
 def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
     """File one configured origin string under its table; return (code, fix) when it is bad."""
-    if item != item.strip() or any(ch.isspace() or ord(ch) < 0x20 or ch == "\x7f" for ch in item):
-        return errors.ORIGIN_HAS_WHITESPACE, (
-            f"remove whitespace and control characters: {item.strip()!r}"
-        )
+    if "," in item:
+        # The usual environment-variable form: several origins joined into one string.
+        parts = [part.strip() for part in item.split(",") if part.strip()]
+        return errors.ORIGIN_LIST_IN_STRING, (f"one origin per list item: use the list {parts!r}")
+    if _has_whitespace_or_control(item):
+        words = item.split()
+        if len(words) > 1 and all("://" in word for word in words):
+            return errors.ORIGIN_LIST_IN_STRING, (
+                f"one origin per list item: use the list {words!r}"
+            )
+        # Only surrounding whitespace has an obvious fix; inside a value it is anyone's guess.
+        cleaned = item.strip()
+        fix = "" if _has_whitespace_or_control(cleaned) else _fix(cleaned)
+        return errors.ORIGIN_HAS_WHITESPACE, "remove whitespace and control characters" + fix
     scheme, sep, authority = item.partition("://")
     if not sep:
-        return errors.ORIGIN_MALFORMED, (
-            f"an origin needs a scheme: did you mean 'https://{item}'?"
-        )
+        return errors.ORIGIN_MALFORMED, "an origin needs a scheme" + _fix(f"https://{item}")
     scheme = scheme.lower()
     if "*" in scheme:
         return errors.ORIGIN_MISPLACED_WILDCARD, (
@@ -383,15 +391,14 @@ def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
     if not _SCHEME_RE.fullmatch(scheme):
         return errors.ORIGIN_MALFORMED, "the scheme is not valid"
     if "@" in authority:
-        return errors.ORIGIN_HAS_USERINFO, (
-            f"origins never carry a user name or password: use '{scheme}://"
-            f"{authority.rpartition('@')[2]}'"
+        return errors.ORIGIN_HAS_USERINFO, "origins never carry a user name or password" + (
+            _fix(f"{scheme}://{authority.rpartition('@')[2]}")
         )
     for mark in "/?#":
         if mark in authority:
             bare = authority.split(mark, 1)[0]
             what = "trailing slash" if authority == bare + "/" else "path, query or fragment"
-            return errors.ORIGIN_HAS_PATH, f"an origin has no {what}: use '{scheme}://{bare}'"
+            return errors.ORIGIN_HAS_PATH, f"an origin has no {what}" + _fix(f"{scheme}://{bare}")
     host, port, problem = _split_authority(authority)
     if problem is not None:
         return problem
@@ -409,6 +416,19 @@ def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
             "'*' may only stand for whole leading labels, as in 'https://*.example.com'; "
             "did you mean re.compile(...)? It must match the whole origin"
         )
+    if scheme in DEFAULT_PORTS and _ends_in_number(host):
+        ipv4 = _parse_ipv4(host)
+        if ipv4 is None:
+            return errors.ORIGIN_MALFORMED, (
+                "a host whose last label is a number is an IPv4 address to browsers, and this "
+                "one is not valid (four parts of 0-255, e.g. 192.168.0.1)"
+            )
+        if ipv4 != host:
+            canonical = f"{scheme}://{ipv4}" + ("" if port is None else f":{port}")
+            return errors.ORIGIN_NONCANONICAL_IPV4, (
+                f"browsers send this address as {canonical!r}, so the value as written never "
+                f"matches: use {canonical!r}"
+            )
     host_or_problem = _normalize_host(host)
     if isinstance(host_or_problem, tuple):
         return host_or_problem
@@ -420,6 +440,15 @@ def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
         tables.exact.add(base if port is None else f"{base}:{port}")
         tables.items.append(base if port is None else f"{base}:{port}")
     return None
+
+
+def _fix(candidate: str) -> str:
+    """': use <candidate>' when that value would be accepted as it stands, else ''."""
+    return f": use {candidate!r}" if _add_origin_string(candidate, _Tables()) is None else ""
+
+
+def _has_whitespace_or_control(text: str) -> bool:
+    return any(ch.isspace() or ord(ch) < 0x20 or ch == "\x7f" for ch in text)
 
 
 def serialize_ipv6(address: ipaddress.IPv6Address) -> str:
@@ -505,7 +534,7 @@ def _add_wildcard(
                 "only one leading '*.' label is allowed; did you mean re.compile(...)?"
             )
         return suffix
-    if suffix.rpartition(".")[2].isdigit():
+    if _ends_in_number(suffix):
         return errors.ORIGIN_MALFORMED, (
             "a '*.' wildcard needs a domain name after it, not part of an IP address"
         )
@@ -515,3 +544,61 @@ def _add_wildcard(
     if suffix.count(".") < 1:
         tables.broad.append(pattern)
     return None
+
+
+# URL Standard, "ends in a number" and "IPv4 parser" (https://url.spec.whatwg.org/#concept-ipv4-
+# parser): how browsers read the host of an http(s) URL whose last label is numeric.
+
+
+_IPV4_DIGITS: Mapping[int, frozenset[str]] = MappingProxyType(
+    {
+        8: frozenset("01234567"),
+        10: frozenset("0123456789"),
+        16: frozenset("0123456789abcdefABCDEF"),
+    }
+)
+
+
+def _ends_in_number(host: str) -> bool:
+    labels = host.lower().split(".")
+    if labels[-1] == "" and len(labels) > 1:
+        labels.pop()
+    last = labels[-1]
+    if last.isascii() and last.isdigit():
+        return True
+    return _ipv4_number(last) is not None
+
+
+def _ipv4_number(part: str) -> int | None:
+    """One dotted part: decimal, octal with a leading 0, or hex with 0x; None if it is neither."""
+    if not part or not part.isascii():
+        return None
+    base, digits = 10, part
+    if part[:2] in ("0x", "0X"):
+        base, digits = 16, part[2:]
+    elif len(part) > 1 and part[0] == "0":
+        base, digits = 8, part[1:]
+    if not digits:
+        return 0
+    if not all(char in _IPV4_DIGITS[base] for char in digits):
+        return None
+    return int(digits, base)
+
+
+def _parse_ipv4(host: str) -> str | None:
+    """The dotted-decimal form browsers serialize ``host`` to, or None when it is invalid."""
+    parts = host.split(".")
+    if parts[-1] == "" and len(parts) > 1:
+        parts.pop()
+    if len(parts) > 4:
+        return None
+    numbers = [_ipv4_number(part) for part in parts]
+    if any(number is None for number in numbers):
+        return None
+    values = [number for number in numbers if number is not None]
+    if any(number > 255 for number in values[:-1]) or values[-1] >= 256 ** (5 - len(values)):
+        return None
+    address = values[-1]
+    for index, number in enumerate(values[:-1]):
+        address += number << (8 * (3 - index))
+    return str(ipaddress.IPv4Address(address))

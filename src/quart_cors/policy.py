@@ -57,6 +57,10 @@ _VARY_PREFLIGHT: Final = (
 )
 _VARY_PREFLIGHT_PNA: Final = (*_VARY_PREFLIGHT, "Access-Control-Request-Private-Network")
 
+# The longest preflight cache any browser keeps (Firefox; Chromium 7200 s, WebKit 600 s): a
+# larger max_age never takes effect, and Chromium drops a value too large to parse entirely.
+MAX_AGE_LIMIT: Final = 86_400
+
 DEFAULTS: Final[Mapping[str, object]] = MappingProxyType(
     {
         "allow_origin": ("*",),
@@ -525,7 +529,19 @@ def _normalize_max_age(value: object, problems: list[ConfigProblem]) -> int | No
     if isinstance(seconds, float) and seconds.is_integer():
         seconds = int(seconds)
     if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds >= 0:
-        return seconds
+        if seconds <= MAX_AGE_LIMIT:
+            return seconds
+        problems.append(
+            ConfigProblem(
+                errors.MAX_AGE_INVALID,
+                "max_age",
+                value,
+                f"no browser keeps a preflight longer than {MAX_AGE_LIMIT} seconds (Firefox; "
+                "Chromium stops at 7200, Safari at 600) and Chromium ignores values too large "
+                f"to parse: use at most {MAX_AGE_LIMIT}, e.g. 7200",
+            )
+        )
+        return None
     problems.append(
         ConfigProblem(
             errors.MAX_AGE_INVALID,

@@ -442,6 +442,27 @@ def test_any_origin_regex_with_credentials_names_the_pattern_and_the_fix() -> No
     assert "callable that returns True" in message
 
 
+# Regexes that accept sites anyone can register, though none of the .invalid canaries: E004
+# misses them today (review finding; the canaries only catch "any host at all").
+@pytest.mark.xfail(strict=True, reason="E004 only tries canaries under .invalid")
+@pytest.mark.parametrize(
+    ("pattern", "registrable"),
+    [
+        (r"https://[a-z0-9-]+\.com", "https://evil.com"),
+        (r"https://.*example\.com", "https://evilexample.com"),
+        (r"https://example\.com.*", "https://example.com.evil.net"),
+    ],
+)
+def test_regex_that_accepts_registrable_sites_with_credentials_is_refused(
+    pattern: str, registrable: str
+) -> None:
+    regex = re.compile(pattern)
+    assert regex.fullmatch(registrable)  # the pattern does let that site in
+    with pytest.raises(CORSConfigError) as caught:
+        cors(Quart(__name__), allow_origin=regex, allow_credentials=True)
+    assert caught.value.codes == ("E004",)
+
+
 async def test_inherited_credentials_meet_a_routes_any_origin_regex_at_startup() -> None:
     app = Quart(__name__)
     cors(app, allow_credentials=True, allow_origin=ORIGIN)

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from quart import Blueprint, Quart, abort, request
+from quart import Blueprint, Quart, Request, abort, request
+from werkzeug.exceptions import HTTPException
 
 from conftest import cors_headers, preflight_headers, send, vary
 from quart_cors import cors, cors_exempt, route_cors
@@ -394,3 +395,174 @@ async def test_preflight_for_a_method_gets_the_actual_requests_allow_origin(
     if not served:
         assert ACAM not in preflight.headers
         assert ACAH not in preflight.headers
+
+
+# --- the gate reads the scope as Quart does -------------------------------------------------
+
+
+def title_case_host(app: Any, host: bytes) -> Any:
+    """Middleware that sets Host under a title-case name (ASGI asks for lowercase; Quart
+    reads header names case-insensitively, so it routes by this Host all the same)."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = [(name, value) for name, value in scope["headers"] if name != b"host"]
+            # A server always names its own address; with no "host" the gate fell back to it.
+            scope = {**scope, "headers": [(b"Host", host), *headers], "server": ("localhost", 80)}
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def absolute_form(app: Any, prefix: str) -> Any:
+    """Middleware that hands the app an absolute-form target, as a server does for
+    ``OPTIONS http://host/path HTTP/1.1``."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "path": prefix + scope["path"]}
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def by_host(calls: Calls) -> Quart:
+    """A broad policy on the server's own host, a strict one on the public host."""
+    app = Quart(__name__, host_matching=True, static_host="static.example")
+    cors(app, allow_origin=ADMIN)
+    app.route("/r", methods=["DELETE"], host="localhost")(
+        route_cors(allow_origin=BLOG)(_view("server_host", calls))
+    )
+    app.route("/r", methods=["DELETE"], host="api.example")(_view("public_host", calls))
+    app.asgi_app = title_case_host(app.asgi_app, b"api.example")  # type: ignore[method-assign]
+    return app
+
+
+def by_path_parameters(calls: Calls) -> Quart:
+    """A broad policy on "/r;v", a strict one on "/r", where Quart routes "http://h/r;v"."""
+    app = Quart(__name__)
+    cors(app, allow_origin=ADMIN)
+    app.route("/r;v", methods=["DELETE"])(route_cors(allow_origin=BLOG)(_view("params", calls)))
+    app.route("/r", methods=["DELETE"])(_view("plain", calls))
+    app.asgi_app = absolute_form(app.asgi_app, "http://api.example")  # type: ignore[method-assign]
+    return app
+
+
+@pytest.mark.parametrize(
+    ("build_app", "path", "view"),
+    [(by_host, "/r", "public_host"), (by_path_parameters, "/r;v", "plain")],
+    ids=["title-case Host", "absolute-form target"],
+)
+async def test_the_gate_routes_the_scope_as_quart_does(
+    build_app: Callable[[Calls], Quart], path: str, view: str
+) -> None:
+    calls = Calls()
+    client = build_app(calls).test_client()
+    actual = await client.delete(path, headers={"Origin": BLOG})
+    assert calls.views == [f"{view} DELETE"]
+    assert ACAO not in actual.headers
+    response = await client.options(path, headers=preflight_headers(BLOG, "DELETE"))
+    assert cors_headers(response) == {}
+
+
+@pytest.mark.parametrize("method", ["DELETE", "GET", "PUT"])
+@pytest.mark.parametrize("origin", [BLOG, ADMIN])
+async def test_a_redirected_preflight_takes_the_redirected_requests_policy(
+    origin: str, method: str
+) -> None:
+    # Werkzeug redirects "/account" to "/account/" (or answers 404 for PUT, which no rule
+    # serves); the actual request's answer takes the policy of the rule it is redirected to,
+    # and so does the preflight's. Browsers refuse a redirected preflight; the answer must
+    # not claim more all the same.
+    app = Quart(__name__)
+    calls = Calls()
+    cors(app, allow_origin=re.compile(r"https://[a-z]+\.example"), allow_credentials=True)
+    app.route("/account/", methods=["GET"])(_view("read_account", calls))
+    app.route("/account/", methods=["DELETE"])(
+        route_cors(allow_origin=ADMIN, allow_credentials=True)(_view("delete_account", calls))
+    )
+    client = app.test_client()
+    preflight = await client.options("/account", headers=preflight_headers(origin, method))
+    actual = await send(app, method, "/account", {"Origin": origin})
+    assert preflight.headers.get(ACAO) == actual.headers.get(ACAO)
+    assert preflight.headers.get(ACAC) == actual.headers.get(ACAC)
+    assert calls.views == []
+
+
+class TrustedHostsRequest(Request):
+    trusted_hosts = ["api.example"]  # noqa: RUF012 (Werkzeug declares it a list)
+
+
+async def test_an_untrusted_host_gets_quarts_answer_for_the_preflight_too() -> None:
+    # Quart refuses both requests before any view (SecurityError); the gate must not answer
+    # the preflight for a host the actual request can never reach.
+    host = "evil.example"
+    app = Quart(__name__)
+    app.request_class = TrustedHostsRequest
+    calls = Calls()
+    cors(app, allow_origin=BLOG)
+    app.route("/r", methods=["DELETE"])(_view("delete", calls))
+    client = app.test_client()
+    with pytest.raises(HTTPException) as actual:
+        await client.delete("/r", headers={"Host": host, "Origin": BLOG})
+    with pytest.raises(HTTPException) as preflight:
+        await client.options("/r", headers={"Host": host, **preflight_headers(BLOG, "DELETE")})
+    assert type(preflight.value) is type(actual.value)
+    assert calls.views == []
+
+
+# --- property: apps with route_cors only never answer more than the actual request gets ----
+
+ROUTE_POLICIES = st.one_of(
+    st.just("plain"),
+    st.just("exempt"),
+    # (origins, whether the view answers OPTIONS itself)
+    st.tuples(st.lists(st.sampled_from(ORIGINS), max_size=2, unique=True), st.booleans()),
+)
+
+
+def _route_cors_app(rules: list[tuple[list[str], Any]], *, under_empty_cors: bool) -> Quart:
+    app = Quart(__name__)
+    if under_empty_cors:
+        cors(app, allow_origin=[])
+    for index, (rule_methods, policy) in enumerate(rules):
+        view: Any = _view(f"rule{index}", Calls())
+        methods = rule_methods
+        if policy == "exempt":
+            view = cors_exempt(view)
+        elif policy != "plain":
+            origins, own_options = policy
+            view = route_cors(
+                allow_origin=origins,
+                allow_credentials=True,
+                provide_automatic_options=not own_options,
+            )(view)
+            if own_options:
+                methods = [*rule_methods, "OPTIONS"]
+        app.add_url_rule("/p", f"rule{index}", view, methods=methods)
+    return app
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    rules=st.lists(st.tuples(METHOD_SETS, ROUTE_POLICIES), min_size=1, max_size=4),
+    method=st.sampled_from(METHODS),
+    origin=st.sampled_from(ORIGINS),
+    under_empty_cors=st.booleans(),
+)
+async def test_route_cors_preflight_never_allows_what_the_actual_request_refuses(
+    rules: list[tuple[list[str], Any]], method: str, origin: str, under_empty_cors: bool
+) -> None:
+    # Without cors() a plain rule that Quart sends OPTIONS to answers without CORS headers (a
+    # refusal, as documented); a preflight that does allow M must agree with the actual M.
+    app = _route_cors_app(rules, under_empty_cors=under_empty_cors)
+    preflight = await app.test_client().options("/p", headers=preflight_headers(origin, method))
+    actual = await send(app, method, "/p", {"Origin": origin})
+    allowed = [item.strip() for item in preflight.headers.get(ACAM, "").split(",")]
+    if under_empty_cors or method in allowed:
+        assert preflight.headers.get(ACAO) == actual.headers.get(ACAO)
+        assert preflight.headers.get(ACAC) == actual.headers.get(ACAC)

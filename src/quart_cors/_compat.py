@@ -29,7 +29,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlparse
 
 import quart.asgi
 import quart.globals
@@ -114,7 +114,8 @@ def request_path(path: str, root_path: str) -> str:
     prefix. In both, a path outside the root (or equal to it) becomes " ", which matches nothing.
     """
     if path[:1] != "/":
-        path = urlsplit(path).path
+        # An absolute-form target; urlparse, as Quart: its path drops the last ";params".
+        path = urlparse(path).path
     if not root_path:
         return path
     if _ROOT_PATH_AS_PREFIX:

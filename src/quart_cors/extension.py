@@ -527,6 +527,8 @@ class _AppCORS:
             target = None if adapter is None else _route_preflight(adapter, facts)
             if target is not None:
                 endpoint, serves_method = target
+            elif adapter is not None:
+                endpoint = self._unrouted_preflight_endpoint(adapter, facts, request_)
         policy = self.policy_for(endpoint)
         if policy is None:
             return response
@@ -541,6 +543,23 @@ class _AppCORS:
         )
         apply_answer(response.headers, answer)
         return response
+
+    def _unrouted_preflight_endpoint(
+        self, adapter: Any, facts: RequestFacts, request_: Any
+    ) -> str | None:
+        """endpoint_of() for the actual request a preflight announces, when routing it fails.
+
+        Its redirect (or 404) takes the policy the actual request's redirect (or 404) gets, not
+        that of the rule Quart redirected the OPTIONS request for.
+        """
+        method = cast(str, facts.request_method).upper()
+        try:
+            adapter.match(method=method)
+        except RequestRedirect as redirect:
+            return redirect_endpoint(adapter, redirect, request_, method)
+        except HTTPException:
+            pass
+        return self._unmatched_endpoint(request_.path)
 
     async def answer_preflight_in_view(self, request_: Any) -> ResponseTypes | None:
         """A preflight's answer from inside a route_cors view (apps without cors()).
@@ -776,9 +795,14 @@ class _Preflight:
 
     async def _answer(self, state: _AppCORS, facts: RequestFacts) -> Answer | None:
         app = self.app
-        adapter = app.create_url_adapter(
-            RoutingFacts(self.scope, app.config["SERVER_NAME"])  # type: ignore[arg-type]
-        )
+        try:
+            adapter = app.create_url_adapter(
+                RoutingFacts(  # type: ignore[arg-type]
+                    self.scope, app.config["SERVER_NAME"], app.request_class.trusted_hosts
+                )
+            )
+        except HTTPException:
+            return None  # a Host Quart refuses (untrusted, or no valid name): Quart answers
         target = None if adapter is None else _route_preflight(adapter, facts)
         if target is None:
             return None  # 404 or redirect: Quart answers, with CORS headers

@@ -60,11 +60,17 @@ def method_not_allowed_endpoint(adapter: MapAdapter, error: MethodNotAllowed) ->
     return str(rule.endpoint)
 
 
-def redirect_endpoint(adapter: MapAdapter, redirect: RequestRedirect, request: Any) -> str | None:
-    """The endpoint a trailing-slash redirect points at (its response takes that policy)."""
+def redirect_endpoint(
+    adapter: MapAdapter, redirect: RequestRedirect, request: Any, method: str | None = None
+) -> str | None:
+    """The endpoint a trailing-slash redirect points at (its response takes that policy).
+
+    ``method``: the method to route the new URL with, when not the request's (a preflight's
+    requested method).
+    """
     path = unquote(urlsplit(redirect.new_url).path).removeprefix(request.root_path)
     try:
-        rule, _ = adapter.match(path, method=request.method, return_rule=True)
+        rule, _ = adapter.match(path, method=method or request.method, return_rule=True)
     except HTTPException:
         return None
     return str(rule.endpoint)
@@ -79,17 +85,23 @@ class RoutingFacts:
 
     __slots__ = ("host", "method", "path", "query_string", "root_path", "scheme")
 
-    def __init__(self, scope: Scope, server_name: str | None) -> None:
+    def __init__(
+        self, scope: Scope, server_name: str | None, trusted_hosts: list[str] | None = None
+    ) -> None:
         self.scheme: str = scope.get("scheme", "http")
         host_header = None
         for name, value in scope["headers"]:
-            if name == b"host":
+            # Any case, as Quart reads it: middleware may not write names in lowercase.
+            if name.lower() == b"host":
                 host_header = value.decode("latin-1")
                 break
         if host_header is None and scope.get("http_version", "1.1") < "1.1":
             host_header = server_name or ""  # as Quart does for HTTP/1.0 requests
         server = scope.get("server")
-        self.host = get_host(self.scheme, host_header, tuple(server) if server else None)
+        # trusted_hosts: the app's request class refuses other hosts (SecurityError, a 400).
+        self.host = get_host(
+            self.scheme, host_header, tuple(server) if server else None, trusted_hosts
+        )
         self.method: str = scope.get("method", "GET")  # a websocket handshake is a GET
         self.root_path: str = scope.get("root_path", "")
         # As Werkzeug's request does: one leading slash.

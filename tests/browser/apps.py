@@ -7,11 +7,13 @@
 | `creds`  | app `cors()` with credentials, `allow_headers="*"`, `expose_headers="*"`  |
 | `routes` | no `cors()` at all: `route_cors` and `websocket_cors` only                |
 | `wild`   | app `cors()` with a wildcard subdomain pattern, plus `:*` and regex routes |
+| `quirks` | no quart-cors: fixed CORS answers, to pin one browser rule at a time      |
 | `tenants`| app `cors()` and a `route_cors` whose origin callables read the request's Host |
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +36,7 @@ class Origins:
     page_port: int
     alt_port: int
     public_port: int
+    local_port: int
 
     def on(self, host: str) -> str:
         return f"http://{host}:{self.page_port}"
@@ -56,6 +59,11 @@ class Origins:
     def public(self) -> str:
         """A page that Chromium is told to treat as public (Local Network Access)."""
         return f"http://localhost:{self.public_port}"
+
+    @property
+    def local(self) -> str:
+        """A page that Chromium is told to treat as local (a private address)."""
+        return f"http://localhost:{self.local_port}"
 
 
 def _hello(text: str) -> Response:
@@ -215,6 +223,14 @@ def make_api(origins: Origins) -> Quart:
     async def ws_exempt() -> None:
         await _echo_one_message("exempt")
 
+    @app.websocket("/ws-raises")
+    async def ws_raises() -> None:
+        raise RuntimeError("expected: the handshake of /ws-raises fails with 500")
+
+    @app.websocket("/ws-hangs")
+    async def ws_hangs() -> None:
+        await asyncio.sleep(60)  # neither accepts nor refuses: the handshake never completes
+
     # A blueprint with its own cors(): its allow_origin replaces the app's.
     other = Blueprint("other", __name__, url_prefix="/other")
 
@@ -268,7 +284,7 @@ def make_creds(origins: Origins) -> Quart:
     @app.before_request
     async def require_session() -> ResponseReturnValue | None:
         """Authentication: browsers never send the cookie on a preflight, so this must not
-        see preflights (DESIGN section 3: cors() answers them before before_request)."""
+        see preflights (cors() answers them before before_request)."""
         if request.path.startswith("/private") and "sid" not in request.cookies:
             return Response("log in first", status=401, content_type="text/plain")
         return None
@@ -371,6 +387,42 @@ def make_wild(origins: Origins) -> Quart:
     return cors(app, allow_origin=f"http://*.localhost:{origins.page_port}")
 
 
+def make_quirks(origins: Origins) -> Quart:
+    """Fixed CORS answers written by hand, no quart-cors: each route isolates one browser
+    rule. Every answer allows the requesting origin (echoed), so only that rule decides.
+    ``max_age`` in the query string becomes Access-Control-Max-Age, byte for byte."""
+    app = Quart("quirks")
+
+    def answer(text: str, **headers: str) -> Response:
+        response = Response(text, content_type="text/plain")
+        response.headers["Access-Control-Allow-Origin"] = request.headers.get("Origin", "*")
+        for name, value in headers.items():
+            response.headers[name.replace("_", "-")] = value
+        if request.method == "OPTIONS" and "max_age" in request.args:
+            response.headers["Access-Control-Max-Age"] = request.args["max_age"]
+        return response
+
+    @app.route("/patch", methods=["OPTIONS", "PATCH"], provide_automatic_options=False)
+    async def patch() -> Response:
+        # Lists PATCH in uppercase only, whatever method the preflight asks for.
+        if request.method == "OPTIONS":
+            return answer("", Access_Control_Allow_Methods="PATCH")
+        return answer("patched")
+
+    @app.route("/put", methods=["OPTIONS", "PUT"], provide_automatic_options=False)
+    async def put() -> Response:
+        if request.method == "OPTIONS":
+            return answer("", Access_Control_Allow_Methods="PUT")
+        return answer("put")
+
+    @app.route("/echo-origin", methods=["GET", "OPTIONS"], provide_automatic_options=False)
+    async def echo_origin() -> Response:
+        # A preflight gets ACAO only: any header it asks about is refused.
+        return answer("" if request.method == "OPTIONS" else "hello")
+
+    return app
+
+
 def make_tenants(origins: Origins) -> Quart:
     """One server for two tenants: the Host a request came to (a.localhost or b.localhost)
     decides which front end may read it."""
@@ -400,5 +452,6 @@ APP_FACTORIES = {
     "creds": make_creds,
     "routes": make_routes,
     "wild": make_wild,
+    "quirks": make_quirks,
     "tenants": make_tenants,
 }

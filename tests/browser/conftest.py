@@ -23,6 +23,7 @@ from .support import (
     COMPARED,
     EVIL_HOSTS,
     INSTALL_HINT,
+    MDNS_HOST,
     PROBES,
     SIMULATOR_SECONDS,
     OpenPage,
@@ -37,6 +38,8 @@ from .support import (
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
+
+    from quart_cors.testing import AddressSpace
 
 REQUIRE_BROWSER = os.environ.get("QUART_CORS_REQUIRE_BROWSER", "") == "1"
 
@@ -72,10 +75,17 @@ async def servers(browser_requirements: None) -> AsyncIterator[Servers]:
         page_port, page_fd = reserve_port()
         alt_port, alt_fd = reserve_port()
         public_port, public_fd = reserve_port()
-        origins = Origins(page_port=page_port, alt_port=alt_port, public_port=public_port)
+        local_port, local_fd = reserve_port()
+        origins = Origins(
+            page_port=page_port,
+            alt_port=alt_port,
+            public_port=public_port,
+            local_port=local_port,
+        )
         await group.start("page", page_app, page_port, page_fd)
         await group.start("alt-page", page_app, alt_port, alt_fd)
         await group.start("public-page", page_app, public_port, public_fd)
+        await group.start("local-page", page_app, local_port, local_fd)
         urls: dict[str, str] = {}
         recorders: dict[str, Recorder] = {}
         for name, factory in APP_FACTORIES.items():
@@ -94,13 +104,16 @@ async def servers(browser_requirements: None) -> AsyncIterator[Servers]:
 async def browser(servers: Servers) -> AsyncIterator[Browser]:
     from playwright.async_api import async_playwright
 
-    resolver_rules = ",".join(f"MAP {host} 127.0.0.1" for host in EVIL_HOSTS)
+    resolver_rules = ",".join(f"MAP {host} 127.0.0.1" for host in (*EVIL_HOSTS, MDNS_HOST))
+    origins = servers.origins
     args = [
         *CHROMIUM_ARGS,
         f"--host-resolver-rules={resolver_rules}",
-        # Local Network Access: pages from this port count as public, so their fetches to
-        # loopback need the local-network permission (CORS-NOTES section 10).
-        f"--ip-address-space-overrides=127.0.0.1:{servers.origins.public_port}=public",
+        # Local Network Access: pages from the public port count as public, so their fetches
+        # to loopback need the local-network permission; pages from the local port count as
+        # local (a private address).
+        "--ip-address-space-overrides="
+        f"127.0.0.1:{origins.public_port}=public,127.0.0.1:{origins.local_port}=local",
     ]
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=args)
@@ -129,14 +142,18 @@ async def open_page(browser: Browser, servers: Servers) -> AsyncIterator[OpenPag
             await context.grant_permissions(list(permissions), origin=origin)
         page = await context.new_page()
         pages.append(page)
-        # Chromium is told that pages on the public port are public (see `browser`); every
-        # other page is on loopback, like the APIs.
-        public = origin == servers.origins.public
+        # Chromium is told that pages on the public port are public and those on the local
+        # port local (see `browser`); every other page is on loopback, like the APIs.
+        space: AddressSpace = "loopback"
+        if origin == servers.origins.public:
+            space = "public"
+        elif origin == servers.origins.local:
+            space = "local"
         simulator = SimulatedBrowser(
             transport,
             origin=origin,
             base_url=origin,
-            page_address_space="public" if public else "loopback",
+            page_address_space=space,
             local_network_access="local-network-access" in permissions,
         )
         attach_twin(page, Twin(simulator=simulator, recorders=recorders))
@@ -151,7 +168,7 @@ async def open_page(browser: Browser, servers: Servers) -> AsyncIterator[OpenPag
         detach_twin(page)
     for context in contexts:
         await context.close()
-    # Every browser scenario is also a simulator scenario (issue 5).
+    # Every browser scenario is also a simulator scenario.
     assert PROBES[0] > probes, "no probe compared Chromium with the simulator"
 
 

@@ -21,7 +21,13 @@ if TYPE_CHECKING:
     from playwright.async_api import Page
 
     from quart_cors.testing import Browser as SimulatedBrowser
-    from quart_cors.testing import FetchResult, HTTPRequest, HTTPResponse, Transport
+    from quart_cors.testing import (
+        FetchResult,
+        HTTPRequest,
+        HTTPResponse,
+        Transport,
+        WebSocketResult,
+    )
 
     from .apps import Origins
 
@@ -48,6 +54,8 @@ CHROMIUM_ARGS = (
 # Host names that Chromium resolves to 127.0.0.1 only because we say so: origins that merely
 # look like an allowed wildcard pattern. (`*.localhost` resolves to loopback without help.)
 EVIL_HOSTS = ("evil-localhost", "a.localhost.evil.test")
+# An mDNS-style name, also mapped to 127.0.0.1: Chromium counts `*.local` as local.
+MDNS_HOST = "printer.local"
 INSTALL_HINT = (
     "to run them: `apt-get install -y chromium` (Debian/Ubuntu; gives /usr/bin/chromium, or "
     "point QUART_CORS_CHROMIUM at another Chromium) and `pip install -e '.[dev]'` (Playwright "
@@ -369,13 +377,18 @@ class SocketSeen:
 # --------------------------------------------------------------------------------------------
 # The simulated browser (quart_cors.testing) as Chromium's twin. Every probe below runs in the
 # page first and then, with the same arguments, in a simulated browser that has the page's
-# origin and talks to the same live servers; the two verdicts must agree (issue 5).
+# origin and talks to the same live servers; the two verdicts must agree.
 
 # The simulator's User-Agent: how the Recorder tells its requests from Chromium's.
 SIMULATOR_AGENT = "quart-cors-simulator (tests/browser)"
 # Response headers whose values may differ between two requests (their names still count).
 VOLATILE_HEADERS = frozenset({"date"})
 FETCH_INIT = frozenset({"method", "headers", "body", "credentials"})
+
+
+# How long the page's WebSocket probe waits for a handshake (PROBES_JS), and the simulator
+# a little less: a handshake that never completes costs both this long.
+HANDSHAKE_SECONDS = 5.0
 
 
 class SimulatorTransport:
@@ -385,7 +398,7 @@ class SimulatorTransport:
     def __init__(self) -> None:
         from quart_cors.testing import HTTPXTransport
 
-        self.inner: Transport = HTTPXTransport(timeout=10.0)
+        self.inner: Transport = HTTPXTransport(timeout=HANDSHAKE_SECONDS - 1)
 
     @staticmethod
     def _mark(request: HTTPRequest) -> HTTPRequest:
@@ -417,6 +430,9 @@ class Twin:
 
     simulator: SimulatedBrowser
     recorders: Sequence[Recorder]
+    # The simulator's verdict on the page's last probe, for tests that check its wording.
+    last_fetch: FetchResult | None = None
+    last_websocket: WebSocketResult | None = None
 
     def mark(self) -> list[int]:
         return [len(recorder.exchanges) for recorder in self.recorders]
@@ -455,6 +471,11 @@ def _twin(page: Page) -> Twin:
         raise AssertionError(
             "open pages with the open_page fixture: it attaches the simulator"
         ) from None
+
+
+def simulated(page: Page) -> Twin:
+    """The simulator twin of a page opened with open_page (its last verdicts included)."""
+    return _TWINS[id(page)]
 
 
 def _comparable_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -532,6 +553,7 @@ async def js_fetch(page: Page, url: str, **init: Any) -> Seen:
         credentials=init.get("credentials", "same-origin"),
     )
     SIMULATOR_SECONDS[0] += time.perf_counter() - started
+    twin.last_fetch = result
     assert_agreement(
         seen,
         result,
@@ -603,9 +625,15 @@ async def js_websocket(page: Page, url: str, message: str = "ping") -> SocketSee
     started = time.perf_counter()
     result = await twin.simulator.websocket(url)
     SIMULATOR_SECONDS[0] += time.perf_counter() - started
+    twin.last_websocket = result
+    # The server's answer to each handshake Chromium sent (None: it never answered).
     chromium = {"opened": seen.opened, "status": [exchange.status for exchange in handshakes]}
-    # Status 0: the simulator sent no handshake (Local Network Access), nor did Chromium.
-    simulator = {"opened": result.accepted, "status": [result.status] if result.status else []}
+    statuses: list[int | None] = [result.status]
+    if result.blocked_by == "local_network_access_denied":
+        statuses = []  # the simulator sent no handshake; nor may Chromium have
+    elif result.blocked_by == "websocket_handshake_timeout":
+        statuses = [None]
+    simulator = {"opened": result.accepted, "status": statuses}
     if chromium != simulator:
         raise AssertionError(
             f"the simulated browser disagrees with Chromium on WebSocket {url} from "

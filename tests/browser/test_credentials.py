@@ -1,7 +1,7 @@
 """Credentialed requests: a cookie set by the API, sent back with `credentials: "include"`.
 
 Page and APIs are all on `localhost` (different ports): different origins, same site, so a
-`SameSite=Lax` cookie travels (CORS-NOTES section 10).
+`SameSite=Lax` cookie travels.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ async def test_credentialed_fetch_from_refused_origin(
 
 async def test_preflight_skips_authentication(open_page: OpenPage, servers: Servers) -> None:
     # `creds` has a before_request that answers 401 without the session cookie. The preflight
-    # carries no cookie, so it must be answered before that hook runs (DESIGN section 3).
+    # carries no cookie, so it must be answered before that hook runs.
     page = await open_page(servers.origins.page)
     (
         await js_fetch(page, servers.url("creds", "/set-cookie"), credentials="include")

@@ -1,4 +1,5 @@
-"""Error responses JavaScript can read (DESIGN section 3), and redirects answered with CORS."""
+"""Error responses JavaScript can read (quart-cors adds its headers to them), and redirects
+answered with CORS."""
 
 from __future__ import annotations
 

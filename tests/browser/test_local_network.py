@@ -1,4 +1,4 @@
-"""Private Network Access / Local Network Access in this Chromium (CORS-NOTES section 10).
+"""Private Network Access / Local Network Access in this Chromium (156).
 
 Chromium 156 has no PNA preflights: `Access-Control-Request-Private-Network` is not even in
 the binary, and no flag brings it back. Its successor, Local Network Access, gates a public

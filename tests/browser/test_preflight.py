@@ -67,7 +67,7 @@ async def test_refused_method(open_page: OpenPage, servers: Servers, app: str) -
     recorder = servers.recorders[app]
     [preflight] = recorder.preflights(target)
     assert preflight.headers["access-control-request-method"] == "DELETE"
-    # DESIGN section 3: origin allowed, method not: ACAO only, no ACAM and no ACAH.
+    # Origin allowed, method not: quart-cors answers with ACAO only, no ACAM and no ACAH.
     answer = preflight.response_headers
     assert answer["access-control-allow-origin"] == servers.origins.page
     assert "access-control-allow-methods" not in answer
@@ -106,8 +106,8 @@ async def test_authorization_with_any_header_without_credentials(
     seen.assert_readable(200)
     assert seen.body == "authorization=Bearer abc"
     # The Fetch Standard never lets a literal "*" cover Authorization; this Chromium still
-    # does (CORS-NOTES section 10), so check the answer the other browsers need as well
-    # (DESIGN section 3: with "*", all requested names, Authorization included).
+    # does, so check the answer the other browsers need as well (with "*", quart-cors
+    # lists all requested names, Authorization included).
     [preflight] = servers.recorders["api"].preflights(target)
     allowed = preflight.response_headers["access-control-allow-headers"]
     assert {name.strip() for name in allowed.split(",")} == {"authorization", "x-anything"}
@@ -169,7 +169,7 @@ async def test_failed_cors_check_keeps_the_cached_preflight(
 ) -> None:
     """A cached preflight (max_age=600), then an actual response that fails the CORS check
     (no ACAO). The Fetch Standard clears the cache entries for the URL after such a failure
-    (CORS-NOTES section 4, "clear cache entries"); Chromium 156 does not: the third PUT, with
+    (F#main-fetch, "clear cache entries"); Chromium 156 does not: the third PUT, with
     ACAO back, still goes out without a new preflight. The simulator does the same."""
     page = await open_page(servers.origins.page)
     target = "/flaky?t=failed-cors-check"

@@ -37,7 +37,7 @@ async def test_expose_all_without_credentials(open_page: OpenPage, servers: Serv
 
 async def test_expose_all_with_credentials(open_page: OpenPage, servers: Servers) -> None:
     # A literal "*" exposes nothing to a credentialed request: the server must list the
-    # response's own header names instead (DESIGN section 3), and never Set-Cookie.
+    # response's own header names instead, and never Set-Cookie.
     page = await open_page(servers.origins.page)
     seen = await js_fetch(
         page, servers.url("creds", "/headers?t=credentials"), credentials="include"

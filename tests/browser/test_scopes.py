@@ -62,7 +62,7 @@ async def test_route_cors_inherits_other_fields_from_app(
     open_page: OpenPage, servers: Servers
 ) -> None:
     # /route-expose sets only expose_headers; the origin comes from the app's cors(), and the
-    # route's expose_headers replaces the app's (field-level inheritance, DESIGN section 1).
+    # route's expose_headers replaces the app's (inheritance is per setting).
     page = await open_page(servers.origins.page)
     seen = await js_fetch(page, servers.url("api", "/route-expose"))
     seen.assert_readable(200)

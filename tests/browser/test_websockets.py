@@ -37,7 +37,7 @@ async def test_websocket_from_refused_origin(
     assert seen.code == 1006  # abnormal closure: the handshake failed
     [handshake] = servers.recorders[app].matching("/ws?t=refused")
     assert handshake.headers["origin"] == servers.origins.other
-    assert handshake.status == 400  # DESIGN section 3: refused with 400
+    assert handshake.status == 400  # quart-cors refuses a handshake with 400
 
 
 async def test_exempt_websocket_accepts_any_origin(open_page: OpenPage, servers: Servers) -> None:

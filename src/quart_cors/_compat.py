@@ -13,10 +13,6 @@ checked assumption stops holding.
   build the same answer from public parts (:func:`default_options_response`).
 - ``root_path``: 0.19 and 0.20.0 split the path at its first occurrence, 0.20.1 and later strip
   it as a prefix (:func:`request_path`).
-- ``quart.testing.connections.WebsocketDisconnectError``: raised by the test client of 0.19 to
-  0.22 when an app closes a websocket; gone in 0.23, whose test client reports a close before
-  accept with no exception at all (:data:`WEBSOCKET_DISCONNECT_ERRORS`,
-  :func:`websocket_app_returned`).
 - ``Quart.asgi_http_class``: built as ``asgi_http_class(app, scope)`` and awaited as
   ``handler(receive, send)`` in every version above.
 - ``werkzeug.datastructures.Headers._list``: the list behind a ``Headers``, private but the same
@@ -25,7 +21,6 @@ checked assumption stops holding.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -34,7 +29,6 @@ from urllib.parse import urlparse
 import quart.asgi
 import quart.globals
 from quart import Quart, request
-from quart.testing import connections as _test_connections
 from quart.typing import ResponseTypes
 from werkzeug.datastructures import Headers
 
@@ -51,13 +45,6 @@ _ROOT_PATH_AS_PREFIX = hasattr(quart.asgi, "_normalise_path")
 # process_response(response, request_context=None), with the request context in a ContextVar
 # when the caller passes none.
 PROCESS_RESPONSE_TAKES_CTX = "ctx" in inspect.signature(Quart.process_response).parameters
-
-# 0.19 to 0.22 only; an empty tuple makes ``isinstance`` and ``except`` match nothing.
-WEBSOCKET_DISCONNECT_ERRORS: tuple[type[Exception], ...] = tuple(
-    getattr(_test_connections, name)
-    for name in ("WebsocketDisconnectError",)
-    if hasattr(_test_connections, name)
-)
 
 # A function called with (request, response) once Quart's response processing is done, also when
 # an after_request function raised; it returns an awaitable only when it has async work to do.
@@ -158,9 +145,3 @@ def header_list(headers: Headers) -> list[tuple[str, str]]:
     validated when the policy was compiled.
     """
     return headers._list
-
-
-def websocket_app_returned(connection: object) -> bool:
-    """Whether the app behind a Quart test-client websocket has returned (``_task``, 0.19-0.23)."""
-    task = getattr(connection, "_task", None)
-    return isinstance(task, asyncio.Future) and task.done()

@@ -175,14 +175,22 @@ class OriginMatcher:
 
     def _match_wildcard(self, scheme: str, host: str, port: str | None) -> bool:
         # One lookup per label of the request's host, whatever the number of patterns.
-        port_part = f":{port}" if port else ""
+        wildcards = self.wildcards
+        prefix = scheme + "://*"
+        port_part = ":" + port if port else ""
+        any_port = self.wildcards_any_port
         dot = host.find(".")
         while dot > 0:
-            key = f"{scheme}://*{host[dot:]}"
-            if key + port_part in self.wildcards or key + ":*" in self.wildcards:
+            key = prefix + host[dot:]
+            if key + port_part in wildcards or (any_port and key + ":*" in wildcards):
                 return True
             dot = host.find(".", dot + 1)
         return False
+
+    @cached_property
+    def wildcards_any_port(self) -> bool:
+        """Whether a wildcard pattern allows any port ("https://*.example.com:*")."""
+        return any(pattern.endswith(":*") for pattern in self.wildcards)
 
     @cached_property
     def needs_request(self) -> bool:

@@ -104,6 +104,7 @@ def _fixed_answer(headers: tuple[tuple[str, str], ...], vary: tuple[str, ...]) -
 # A request with no Origin still varies on it: the next one may carry one (F#cors-protocol-and-
 # http-caches).
 NO_ORIGIN: Final = _fixed_answer((), _VARY_ACTUAL)
+_VARY_ORIGIN_HEADER: Final = ("Vary", ", ".join(_VARY_ACTUAL))
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,12 @@ class Policy:
         if origin is None:
             return NO_ORIGIN
         if not origin_allowed:
-            return Answer(vary=_VARY_ACTUAL, refusal=REFUSED_ORIGIN, refused_value=origin)
+            return Answer(
+                vary=_VARY_ACTUAL,
+                refusal=REFUSED_ORIGIN,
+                refused_value=origin,
+                precomputed_block=NO_ORIGIN.block(),
+            )
         if derived.wildcard_answer is not None:
             return derived.wildcard_answer
         headers = ((ALLOW_ORIGIN, origin), *derived.actual_tail)
@@ -190,7 +196,8 @@ class Policy:
             names = _exposable(response_header_names)
             if names:
                 headers = (*headers, (EXPOSE_HEADERS, names))
-        return Answer(headers=headers, vary=_VARY_ACTUAL)
+        # The block is built here, where the tuple is made anyway (this runs per request).
+        return Answer(headers, _VARY_ACTUAL, precomputed_block=(*headers, _VARY_ORIGIN_HEADER))
 
     def preflight(
         self,

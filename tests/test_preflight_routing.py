@@ -8,7 +8,7 @@ that happens to accept OPTIONS first.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -503,11 +503,22 @@ async def test_an_untrusted_host_gets_quarts_answer_for_the_preflight_too() -> N
     cors(app, allow_origin=BLOG)
     app.route("/r", methods=["DELETE"])(_view("delete", calls))
     client = app.test_client()
-    with pytest.raises(HTTPException) as actual:
-        await client.delete("/r", headers={"Host": host, "Origin": BLOG})
-    with pytest.raises(HTTPException) as preflight:
-        await client.options("/r", headers={"Host": host, **preflight_headers(BLOG, "DELETE")})
-    assert type(preflight.value) is type(actual.value)
+
+    async def outcome(request: Awaitable[Any]) -> object:
+        # Quart 0.19 and 0.20 raise the SecurityError through the test client; 0.21 and later
+        # answer it with a 500. Either way both requests must end the same.
+        try:
+            response = await request
+        except HTTPException as error:
+            return type(error)
+        assert response.status_code >= 400
+        return (response.status_code, "access-control-allow-origin" in response.headers)
+
+    actual = await outcome(client.delete("/r", headers={"Host": host, "Origin": BLOG}))
+    preflight = await outcome(
+        client.options("/r", headers={"Host": host, **preflight_headers(BLOG, "DELETE")})
+    )
+    assert preflight == actual
     assert calls.views == []
 
 

@@ -158,14 +158,24 @@ async def asgi_request(
         "server": ("localhost", 80),
         "extensions": {},
     }
+    messages = await drive_asgi(app, scope)
+    start = next(message for message in messages if message["type"] == "http.response.start")
+    body = b"".join(
+        message.get("body", b"") for message in messages if message["type"] == "http.response.body"
+    )
+    return RawResponse(int(start["status"]), [(k, v) for k, v in start["headers"]], body)
+
+
+async def drive_asgi(app: Quart, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    """Run one ASGI HTTP exchange; the client disconnects once the response is complete."""
     done = asyncio.Event()
-    body_sent = False
+    requested = False
     messages: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
-        nonlocal body_sent
-        if not body_sent:
-            body_sent = True
+        nonlocal requested
+        if not requested:
+            requested = True
             return {"type": "http.request", "body": b"", "more_body": False}
         await done.wait()
         return {"type": "http.disconnect"}
@@ -177,11 +187,7 @@ async def asgi_request(
 
     asgi: Any = app
     await asyncio.wait_for(asgi(scope, receive, send), timeout=10)
-    start = next(message for message in messages if message["type"] == "http.response.start")
-    body = b"".join(
-        message.get("body", b"") for message in messages if message["type"] == "http.response.body"
-    )
-    return RawResponse(int(start["status"]), [(k, v) for k, v in start["headers"]], body)
+    return messages
 
 
 LEVELS = ["app", "blueprint", "nested_blueprint", "route"]

@@ -18,6 +18,7 @@ from quart import Quart, Response, request, websocket
 from quart.asgi import ASGIHTTPConnection
 from werkzeug.datastructures import Headers
 
+from conftest import drive_asgi
 from quart_cors import _compat, cors, route_cors
 from quart_cors.testing import Browser
 
@@ -76,32 +77,8 @@ async def _quart_path(app: Quart, seen: list[str], path: str, root_path: str) ->
         "client": ("127.0.0.1", 1),
         "server": ("localhost", 80),
     }
-    await _drive(app, scope)
+    await drive_asgi(app, scope)
     return seen[0] if seen else None
-
-
-async def _drive(app: Quart, scope: dict[str, Any]) -> list[Any]:
-    """Run one ASGI HTTP exchange; the client disconnects once the response is complete."""
-    messages: list[Any] = []
-    done = asyncio.Event()
-    requested = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal requested
-        if not requested:
-            requested = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await done.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: Any) -> None:
-        messages.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body", False):
-            done.set()
-
-    asgi: Any = app
-    await asyncio.wait_for(asgi(scope, receive, send), timeout=10)
-    return messages
 
 
 SEGMENTS = st.sampled_from(["", "api", "ap", "api2", "x", "a", "a;v", ";v"])
@@ -197,7 +174,7 @@ async def test_gate_sends_complete_asgi_messages() -> None:
         "server": ("localhost", 80),
     }
 
-    start, body = await _drive(app, scope)
+    start, body = await drive_asgi(app, scope)
     assert start["type"] == "http.response.start"
     for name, value in start["headers"]:
         assert isinstance(name, bytes)

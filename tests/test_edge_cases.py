@@ -17,6 +17,7 @@ from conftest import (
     make_app,
     make_configured_app,
     preflight_headers,
+    send,
     vary,
 )
 from quart_cors import CORSConfigError, cors, cors_exempt, cors_rejected, route_cors
@@ -114,13 +115,61 @@ def method_split_app() -> Quart:
     return app
 
 
-async def test_405_takes_the_route_of_the_first_valid_method_in_sorted_order() -> None:
-    # Valid methods are GET, HEAD, OPTIONS (the read view) and POST (exempt); "GET" sorts first,
-    # whatever order the set of valid methods happens to have in this process.
+async def test_a_405_on_a_path_whose_rules_differ_takes_the_enclosing_policy() -> None:
+    # GET under route_cors, POST exempt: neither rule's policy speaks for a PUT, so the app's
+    # cors() does (it allows nothing here), whatever order the valid methods sort in.
     response = await method_split_app().test_client().put("/x", headers={"Origin": ORIGIN})
     assert response.status_code == 405
-    assert cors_headers(response) == {ACAO: ORIGIN}
+    assert cors_headers(response) == {}
     assert vary(response) == ["Origin"]
+
+
+ADMIN = "https://admin.example"
+
+
+def account_under(scope: str) -> Quart:
+    """GET under the enclosing policy, DELETE under a stricter route_cors, on one path."""
+    app = Quart(__name__)
+    cors(app, allow_origin=ORIGIN if scope == "app" else [])
+    routes: Any = app
+    if scope == "blueprint":
+        routes = Blueprint("api", __name__, url_prefix="/api")
+        cors(routes, allow_origin=ORIGIN)
+
+    @routes.route("/account", methods=["GET"])
+    async def read() -> str:
+        return "read"
+
+    @routes.route("/account", methods=["DELETE"])
+    @route_cors(allow_origin=ADMIN)
+    async def delete() -> str:
+        return "deleted"
+
+    if scope == "blueprint":
+        app.register_blueprint(routes)
+    return app
+
+
+@pytest.mark.parametrize(("scope", "path"), [("app", "/account"), ("blueprint", "/api/account")])
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+async def test_a_405_beside_a_stricter_rule_keeps_the_enclosing_policy(
+    scope: str, path: str, method: str
+) -> None:
+    # 0.8.0 sent the app's headers on such a 405; the DELETE rule's stricter policy (which
+    # "PUT" would have picked by sorting after "DELETE") has no say over it.
+    app = account_under(scope)
+    client = app.test_client()
+    response = await send(app, method, path, {"Origin": ORIGIN})
+    assert response.status_code == 405
+    assert cors_headers(response) == {ACAO: ORIGIN}
+    preflight = await client.options(
+        path, headers={"Origin": ORIGIN, "Access-Control-Request-Method": method}
+    )
+    assert cors_headers(preflight) == {
+        ACAO: ORIGIN,
+        "Access-Control-Allow-Methods": method,
+        "Access-Control-Max-Age": "0",
+    }
 
 
 @pytest.mark.parametrize("path", ["/api/caf%C3%A9", "/api/sp%20ace", "/api/plain"])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from .decorators import cors, cors_exempt, route_cors, websocket_cors
 from .describe import EffectivePolicy, RouteDescription, describe
 from .errors import ConfigProblem, CORSConfigError
-from .extension import cors, cors_exempt, route_cors, websocket_cors
 from .extension_object import QuartCORS
 from .origins import CORSRequest
 from .signals import cors_rejected

@@ -15,6 +15,8 @@ checked assumption stops holding.
   it as a prefix (:func:`request_path`).
 - ``Quart.asgi_http_class``: built as ``asgi_http_class(app, scope)`` and awaited as
   ``handler(receive, send)`` in every version above.
+- ``werkzeug.routing.Map._rules``: the list of a map's rules, private but the same in Werkzeug
+  3.0 and 3.1 (:func:`rule_count`).
 - ``werkzeug.datastructures.Headers._list``: the list behind a ``Headers``, private but the same
   in Werkzeug 3.0 and 3.1 (:func:`header_list`).
 """
@@ -31,6 +33,7 @@ import quart.globals
 from quart import Quart, request
 from quart.typing import ResponseTypes
 from werkzeug.datastructures import Headers
+from werkzeug.routing import Map
 
 # Read through getattr: which of these exist depends on the version (typing differs too).
 # The app context's ContextVar, in every version.
@@ -145,3 +148,8 @@ def header_list(headers: Headers) -> list[tuple[str, str]]:
     validated when the policy was compiled.
     """
     return headers._list
+
+
+def rule_count(url_map: Map) -> int:
+    """How many rules a URL map holds (``Map._rules``), without building a list of them."""
+    return len(url_map._rules)

@@ -14,7 +14,8 @@ from typing import Any, Literal
 from quart import Quart
 from werkzeug.routing import Rule
 
-from .extension import _OWN_OPTIONS, _ROUTE_LAYER, WEBSOCKET_CORS_SOURCE, _AppCORS
+from ._common import OWN_OPTIONS, ROUTE_LAYER, WEBSOCKET_CORS_SOURCE
+from .app_state import AppCORS
 from .policy import FIELDS, Policy
 from .settings import field_sources
 
@@ -102,7 +103,7 @@ def describe(app: Quart) -> list[RouteDescription]:
     It compiles the app's policies as its start-up would (reading ``app.config`` then, if that
     has not happened yet) and raises ``CORSConfigError`` with every problem found.
     """
-    state = _AppCORS.of(app)
+    state = AppCORS.of(app)
     state.compile_all()
     records = [
         _describe_endpoint(state, rule.endpoint, rule=rule) for rule in app.url_map.iter_rules()
@@ -116,7 +117,7 @@ def describe(app: Quart) -> list[RouteDescription]:
 
 
 def _describe_endpoint(
-    state: _AppCORS, endpoint: str | None, rule: Rule | None = None, url_prefix: str | None = None
+    state: AppCORS, endpoint: str | None, rule: Rule | None = None, url_prefix: str | None = None
 ) -> RouteDescription:
     view = state.app.view_functions.get(endpoint or "")
     policy = state.policy_for(endpoint)
@@ -144,8 +145,8 @@ def _served_methods(rule: Rule, view: object) -> tuple[str, ...]:
     methods = set(rule.methods or ())
     if "GET" in methods:
         methods.discard("HEAD")
-    route_cors_answers_options = getattr(view, _ROUTE_LAYER, None) is not None and not getattr(
-        view, _OWN_OPTIONS, False
+    route_cors_answers_options = getattr(view, ROUTE_LAYER, None) is not None and not getattr(
+        view, OWN_OPTIONS, False
     )
     if getattr(rule, "provide_automatic_options", False) or route_cors_answers_options:
         methods.discard("OPTIONS")

@@ -7,11 +7,8 @@ from types import MappingProxyType
 
 from quart import Quart
 
-from .extension import MaxAgeSetting, NamesSetting, OriginSetting, cors
+from .decorators import EXTENSION_NAME, MaxAgeSetting, NamesSetting, OriginSetting, cors
 from .settings import explicit_layer
-
-# Where init_app keeps the instance, named like the QUART_CORS_* config keys.
-EXTENSION_NAME = "QUART_CORS"
 
 
 class QuartCORS:
@@ -61,12 +58,8 @@ class QuartCORS:
                 f"QuartCORS.init_app() takes a Quart app, not {type(app).__name__}; "
                 "for a blueprint use cors(blueprint, ...)"
             )
-        if EXTENSION_NAME in app.extensions:
-            # A second app-level policy would silently replace the first one.
-            raise RuntimeError(
-                f"CORS is already set up on app {app.name!r} by a QuartCORS; "
-                "give one QuartCORS all the app-level settings"
-            )
+        # cors() refuses an app that already has an app-level policy (from cors() or another
+        # init_app): a second one would silently replace the first.
         cors(app, **self._settings)  # type: ignore[arg-type]
         app.extensions[EXTENSION_NAME] = self
 

@@ -10,7 +10,7 @@ import inspect
 import ipaddress
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from inspect import isawaitable
@@ -72,53 +72,20 @@ def split_origin(value: str) -> tuple[str, str, str | None] | None:
     return scheme, host, port
 
 
-class RequestHeaders(Mapping[str, str]):
-    """The request's headers, read-only; names compare case-insensitively, repeats are joined.
-
-    A view over the raw ASGI header list: nothing is decoded until a name is looked up.
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, raw_headers: Iterable[tuple[bytes, bytes]]) -> None:
-        self._raw = tuple(raw_headers)
-
-    def __getitem__(self, name: str) -> str:
-        try:
-            key = name.lower().encode("latin-1")
-        except UnicodeEncodeError:
-            raise KeyError(name) from None
-        values = [value.decode("latin-1") for raw_name, value in self._raw if raw_name == key]
-        if not values:
-            raise KeyError(name)
-        return ", ".join(values)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys(name.decode("latin-1").lower() for name, _ in self._raw))
-
-    def __len__(self) -> int:
-        return len({name.lower() for name, _ in self._raw})
-
-    def __repr__(self) -> str:
-        return f"RequestHeaders({dict(self)!r})"
-
-
 @dataclass(frozen=True, slots=True)
 class CORSRequest:
     """What a two-parameter origin callable ``f(origin, request)`` learns about the request.
 
-    The same object is built for preflights (answered before Quart makes its request) and for
-    actual requests. ``host`` is lowercased and keeps a non-default port; ``path`` excludes the
-    app's root path; on a preflight ``method`` is the method the actual request will use (its
-    Access-Control-Request-Method), so a decision by method is the same for both. Decide from
-    ``host`` and ``path``, never from headers a page's script may set.
+    Only what is the same for every request one cached preflight answer covers: the browser
+    keeps that answer per origin and URL, for every method and header name it lists. So the
+    object holds the scheme (``http`` or ``https``, a websocket handshake included), the host
+    (lowercased, with a non-default port) and the path (without the app's root path); never the
+    method or the headers. Write policies that differ by method as separate rules.
     """
 
     scheme: str
     host: str
     path: str
-    method: str
-    headers: Mapping[str, str]
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,9 @@ _VARY_PREFLIGHT: Final = (
 )
 _VARY_PREFLIGHT_PNA: Final = (*_VARY_PREFLIGHT, "Access-Control-Request-Private-Network")
 
+# F#cors-preflight-cache: an entry lives for Max-Age seconds, so 0 means the browser keeps none.
+_KEEP_NOTHING: Final = ((MAX_AGE, "0"),)
+
 # The longest preflight cache any browser keeps (Firefox; Chromium 7200 s, WebKit 600 s): a
 # larger max_age never takes effect, and Chromium drops a value too large to parse entirely.
 MAX_AGE_LIMIT: Final = 86_400
@@ -207,22 +210,21 @@ class Policy:
         request_headers: str | None,
         private_network: bool = False,
         *,
-        serves_method: bool = True,
+        narrow: bool = False,
     ) -> Answer:
         """Headers for the answer to a preflight (F#cors-preflight-fetch).
 
-        ``serves_method`` False: no rule on the path serves the requested method, so the
-        method is refused even when the policy lists it.
+        ``narrow``: other rules on this URL have other policies. The browser would keep every
+        method and header name listed for the whole URL (F#cors-preflight-cache), so the answer
+        lists only the method and names asked for, with Max-Age 0 so that nothing is kept.
         """
         derived = self._derived
         vary = derived.preflight_vary
         if not origin_allowed:
             return Answer(vary=vary, refusal=REFUSED_ORIGIN, refused_value=origin)
         headers = derived.preflight_origin_headers or ((ALLOW_ORIGIN, origin), *derived.credentials)
-        if (
-            not serves_method
-            or not _TOKEN_RE.fullmatch(method)
-            or not (derived.any_method or method in derived.method_set)
+        if not _TOKEN_RE.fullmatch(method) or not (
+            derived.any_method or method in derived.method_set
         ):
             # As 0.8.0: the origin is acknowledged, the method is not listed.
             return Answer(headers, vary, REFUSED_METHOD, method)
@@ -231,14 +233,16 @@ class Policy:
         allowed_names, refused_names = self._requested_headers(request_headers)
         if refused_names:
             refusal, refused_value = REFUSED_HEADERS, ", ".join(refused_names)
-        if derived.any_method:
+        if narrow or (derived.any_method and self.allow_credentials):
             # F#http-new-header-syntax: with credentials "*" is a method named "*".
-            headers = (*headers, (ALLOW_METHODS, method if self.allow_credentials else "*"))
+            headers = (*headers, (ALLOW_METHODS, method))
+        elif derived.any_method:
+            headers = (*headers, (ALLOW_METHODS, "*"))
         else:  # a method was allowed, so the list is not empty
             headers = (*headers, (ALLOW_METHODS, derived.methods_value))
         if allowed_names:
             headers = (*headers, (ALLOW_HEADERS, ", ".join(allowed_names)))
-        headers = (*headers, *derived.max_age)
+        headers = (*headers, *(_KEEP_NOTHING if narrow else derived.max_age))
         if private_network:
             if self.allow_private_network:
                 headers = (*headers, (ALLOW_PRIVATE_NETWORK, "true"))

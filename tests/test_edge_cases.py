@@ -131,7 +131,7 @@ def account_under(scope: str) -> Quart:
     """GET under the enclosing policy, DELETE under a stricter route_cors, on one path."""
     app = Quart(__name__)
     cors(app, allow_origin=ORIGIN if scope == "app" else [])
-    routes: Any = app
+    routes: Quart | Blueprint = app
     if scope == "blueprint":
         routes = Blueprint("api", __name__, url_prefix="/api")
         cors(routes, allow_origin=ORIGIN)
@@ -145,7 +145,7 @@ def account_under(scope: str) -> Quart:
     async def delete() -> str:
         return "deleted"
 
-    if scope == "blueprint":
+    if isinstance(routes, Blueprint):
         app.register_blueprint(routes)
     return app
 

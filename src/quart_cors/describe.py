@@ -14,8 +14,8 @@ from typing import Any, Literal
 from quart import Quart
 from werkzeug.routing import Rule
 
-from ._common import OWN_OPTIONS, ROUTE_LAYER, WEBSOCKET_CORS_SOURCE
-from .app_state import AppCORS
+from ._common import OWN_OPTIONS, ROUTE_CORS_SOURCE, ROUTE_LAYER, WEBSOCKET_CORS_SOURCE
+from .app_state import AppCORS, method_handler_layers
 from .policy import FIELDS, Policy
 from .settings import field_sources
 
@@ -106,7 +106,7 @@ def describe(app: Quart) -> list[RouteDescription]:
     state = AppCORS.of(app)
     state.compile_all()
     records = [
-        _describe_endpoint(state, rule.endpoint, rule=rule) for rule in app.url_map.iter_rules()
+        record for rule in app.url_map.iter_rules() for record in _describe_rule(state, rule)
     ]
     records.append(_describe_endpoint(state, None, url_prefix=""))
     records.extend(
@@ -116,12 +116,41 @@ def describe(app: Quart) -> list[RouteDescription]:
     return records
 
 
+def _describe_rule(state: AppCORS, rule: Rule) -> list[RouteDescription]:
+    """One record per rule; a MethodView whose handlers have policies of their own gets one
+    per group of methods that share a policy."""
+    view = state.app.view_functions.get(rule.endpoint)
+    handlers = method_handler_layers(view) if view is not None and state.installed else {}
+    if not handlers:
+        return [_describe_endpoint(state, rule.endpoint, rule=rule)]
+    groups: dict[int, list[str]] = {}
+    for method in _served_methods(rule, view):
+        groups.setdefault(id(state.policy_of(rule.endpoint, method)), []).append(method)
+    return [
+        _describe_endpoint(state, rule.endpoint, rule=rule, methods=tuple(methods))
+        for methods in groups.values()
+    ]
+
+
 def _describe_endpoint(
-    state: AppCORS, endpoint: str | None, rule: Rule | None = None, url_prefix: str | None = None
+    state: AppCORS,
+    endpoint: str | None,
+    rule: Rule | None = None,
+    url_prefix: str | None = None,
+    methods: tuple[str, ...] | None = None,
 ) -> RouteDescription:
+    """The record of an endpoint, or of some methods of a MethodView endpoint (``methods``)."""
     view = state.app.view_functions.get(endpoint or "")
     policy = state.policy_for(endpoint)
     named_layers = state.layers_of(endpoint)
+    if methods is not None:
+        policy = state.policy_of(endpoint, methods[0])
+        handler = method_handler_layers(view) if view is not None else {}
+        if methods[0] in handler:
+            layer = handler[methods[0]]
+            named_layers = (
+                None if layer is None else [(ROUTE_CORS_SOURCE, layer), *(named_layers or [])]
+            )
     status: CORSStatus = "on" if policy is not None else "exempt" if named_layers is None else "off"
     sources: dict[str, str] | None = None
     if policy is not None and named_layers is not None:
@@ -131,7 +160,7 @@ def _describe_endpoint(
     return RouteDescription(
         rule=None if rule is None else rule.rule,
         endpoint=endpoint,
-        methods=() if rule is None else _served_methods(rule, view),
+        methods=methods or (() if rule is None else _served_methods(rule, view)),
         websocket=bool(getattr(rule, "websocket", False)),
         cors=status,
         policy=None if policy is None else EffectivePolicy.of(policy),

@@ -7,9 +7,11 @@ Chromium does, and check that no cached answer carries a request past a rule tha
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -482,3 +484,23 @@ def test_the_property_covers_method_views_and_blueprints() -> None:
     view_class = getattr(app.view_functions["rule0"], "view_class", None)
     assert view_class is not None
     assert re.search("Generated", repr(view_class))
+
+
+# --- the example shop ----------------------------------------------------------------------------
+
+
+async def test_the_shops_subdomains_cannot_reach_delete_account(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # examples/shop.py: GET /api/account for every *.shop.example page with credentials;
+    # DELETE /api/account only for the admin's. A cached GET answer must not carry a DELETE.
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent))
+    app = importlib.import_module("examples.shop").app
+    browser = Browser(app, "https://www.shop.example", clock=never_clock)
+    assert (await browser.fetch("/api/account", headers=JSON, credentials="include")).ok
+    removed = await browser.fetch("/api/account", method="DELETE", credentials="include")
+    assert not removed.ok
+    assert removed.preflighted
+    assert removed.response is None  # the DELETE itself never went out
+    admin = Browser(app, "https://admin.shop.example", clock=never_clock)
+    assert (await admin.fetch("/api/account", method="DELETE", credentials="include")).ok

@@ -1,10 +1,12 @@
-"""One entry point for newcomers and CI: `python3 dev.py demo`, `check` and `matrix`.
+"""One entry point for newcomers and CI: `python3 dev.py demo`, `check`, `compat` and `matrix`.
 
 Needs nothing but Python 3.10+: it creates `.venv` and installs the project there. `demo`
 installs only what the demo uses (the project, Hypercorn and httpx); `check` and `bench` add
 the development tools. Each install is redone only when pyproject.toml changes.
 `matrix` runs the test suite (without the browser tests) on every supported Python with the
-Quart versions users install, one virtual environment per cell under `.matrix/`.
+Quart versions users install, one virtual environment per cell under `.matrix/`. `compat`
+downloads quart-cors 0.8.0's source release from PyPI and runs its own test suite, unchanged,
+against this checkout (the suite is fetched each time, never kept in the repository).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 import venv
 from concurrent.futures import ThreadPoolExecutor
@@ -264,10 +268,42 @@ def matrix(names: list[str]) -> None:
         sys.exit(1)
 
 
+# The release this project replaces: its own test suite must pass against us, unchanged.
+COMPAT_RELEASE = "quart-cors==0.8.0"
+
+
+def compat() -> None:
+    """Run quart-cors 0.8.0's own tests (from its sdist on PyPI) against this checkout."""
+    with tempfile.TemporaryDirectory(prefix="quart-cors-compat-") as scratch:
+        where = Path(scratch)
+        run(str(PYTHON), "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary",
+            ":all:", "--disable-pip-version-check", COMPAT_RELEASE, "-d", str(where))  # fmt: skip
+        (archive,) = where.glob("*.tar.gz")
+        tests = where / "tests"
+        tests.mkdir()
+        with tarfile.open(archive) as sdist:
+            for member in sdist.getmembers():
+                parts = Path(member.name).parts
+                # Only the suite's own files, written by name: nothing else of the archive.
+                if member.isfile() and len(parts) == 3 and parts[1] == "tests":
+                    source = sdist.extractfile(member)
+                    assert source is not None
+                    (tests / parts[2]).write_bytes(source.read())
+        found = sorted(path.name for path in tests.glob("test_*.py"))
+        print(f"dev.py: {COMPAT_RELEASE}'s tests: {', '.join(found)}", flush=True)
+        if not found:
+            sys.exit("dev.py: the sdist has no tests/test_*.py")
+        # 0.8.0's pytest settings (pyproject.toml), without its coverage options.
+        run(str(PYTHON), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", scratch,
+            "-c", os.devnull, "-o", "asyncio_mode=auto",
+            "-o", "asyncio_default_fixture_loop_scope=function", str(tests))  # fmt: skip
+
+
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"demo", "check", "bench", "matrix"}:
+    if not argv or argv[0] not in {"demo", "check", "bench", "matrix", "compat"}:
         print(
-            "usage: python3 dev.py demo | check [pytest args] | bench [args] | matrix [cells]",
+            "usage: python3 dev.py demo | check [pytest args] | compat | bench [args] | "
+            "matrix [cells]",
             file=sys.stderr,
         )
         sys.exit(2)
@@ -278,6 +314,8 @@ def main(argv: list[str]) -> None:
     ensure_environment("demo" if command == "demo" else "dev")
     if command == "check":
         check(rest)
+    elif command == "compat":
+        compat()
     elif command == "demo":
         run(str(PYTHON), "examples/demo.py", *rest)
     else:

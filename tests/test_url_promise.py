@@ -24,6 +24,7 @@ from conftest import cors_headers, preflight_headers, send
 from quart_cors import QuartCORS, cors, cors_exempt, describe, route_cors
 from quart_cors.testing import Browser
 
+ROOT = Path(__file__).resolve().parent.parent
 PARTNER = "https://partner.example"
 ADMIN = "https://admin.example"
 ACAO = "Access-Control-Allow-Origin"
@@ -494,7 +495,7 @@ async def test_the_shops_subdomains_cannot_reach_delete_account(
 ) -> None:
     # examples/shop.py: GET /api/account for every *.shop.example page with credentials;
     # DELETE /api/account only for the admin's. A cached GET answer must not carry a DELETE.
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent))
+    monkeypatch.syspath_prepend(str(ROOT))
     app = importlib.import_module("examples.shop").app
     browser = Browser(app, "https://www.shop.example", clock=never_clock)
     assert (await browser.fetch("/api/account", headers=JSON, credentials="include")).ok

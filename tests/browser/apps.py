@@ -9,6 +9,7 @@
 | `wild`   | app `cors()` with a wildcard subdomain pattern, plus `:*` and regex routes |
 | `quirks` | no quart-cors: fixed CORS answers, to pin one browser rule at a time      |
 | `tenants`| app `cors()` and a `route_cors` whose origin callables read the request's Host |
+| `promise`| several policies on one URL: what a cached preflight may not carry past a rule |
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from quart import Blueprint, Quart, Response, abort, redirect, request, websocket
 from quart.typing import ResponseReturnValue
+from quart.views import MethodView
 
 from quart_cors import CORSRequest, cors, cors_exempt, route_cors, websocket_cors
 
@@ -27,6 +29,8 @@ from quart_cors import CORSRequest, cors, cors_exempt, route_cors, websocket_cor
 BREAK_FLAKY = "TEST_BREAK_FLAKY_CORS"
 # The creds app's config key: the Origin of each call of the DELETE /account view.
 ACCOUNT_DELETES = "TEST_ACCOUNT_DELETES"
+# The promise app's config key: "METHOD path" of each call of a strict view.
+STRICT_CALLS = "TEST_STRICT_CALLS"
 
 
 @dataclass(frozen=True)
@@ -447,6 +451,53 @@ def make_tenants(origins: Origins) -> Quart:
     return cors(app, allow_origin=front_end_of_host, allow_headers=["content-type"])
 
 
+def make_promise(origins: Origins) -> Quart:
+    """Three shapes of one URL with two policies: the page may read, only the alt page may write.
+
+    Every strict view records its calls; none may run for the page, whatever the page's browser
+    kept from earlier preflights (max_age=600 keeps an answer the browser may reuse).
+    """
+    app = Quart("promise")
+    strict: list[str] = []
+    app.config[STRICT_CALLS] = strict
+    admin = {"allow_origin": origins.alt(), "allow_credentials": True}
+
+    async def record() -> Response:
+        strict.append(f"{request.method} {request.path}")
+        return _hello("strict")
+
+    @app.get("/account")
+    async def read_account() -> Response:
+        return _hello("account")
+
+    app.route("/account", methods=["DELETE"], endpoint="delete_account")(
+        route_cors(**admin)(record)
+    )
+
+    @app.get("/orders")
+    async def read_orders() -> Response:
+        return _hello("orders")
+
+    app.route("/orders", methods=["POST"], endpoint="create_order")(route_cors(**admin)(record))
+
+    class Profile(MethodView):
+        async def get(self) -> Response:
+            return _hello("profile")
+
+        @route_cors(**admin)
+        async def delete(self) -> Response:
+            return await record()
+
+    app.add_url_rule("/profile", view_func=Profile.as_view("profile"))
+    return cors(
+        app,
+        allow_origin=origins.page,
+        allow_credentials=True,
+        allow_headers=["content-type"],
+        max_age=600,
+    )
+
+
 APP_FACTORIES = {
     "api": make_api,
     "creds": make_creds,
@@ -454,4 +505,5 @@ APP_FACTORIES = {
     "wild": make_wild,
     "quirks": make_quirks,
     "tenants": make_tenants,
+    "promise": make_promise,
 }

@@ -460,7 +460,7 @@ def make_promise(origins: Origins) -> Quart:
     app = Quart("promise")
     strict: list[str] = []
     app.config[STRICT_CALLS] = strict
-    admin = {"allow_origin": origins.alt(), "allow_credentials": True}
+    admin: dict[str, Any] = {"allow_origin": origins.alt(), "allow_credentials": True}
 
     async def record() -> Response:
         strict.append(f"{request.method} {request.path}")

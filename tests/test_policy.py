@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import quart_cors
-from quart_cors.policy import DEFAULTS, FIELDS, Answer, Policy, build_policy
+from quart_cors.policy import ANSWER_MEMO_LIMIT, DEFAULTS, FIELDS, Answer, Policy, build_policy
 
 # The package that is imported (so a mutated copy on PYTHONPATH is what gets checked).
 SOURCE = Path(quart_cors.__file__).resolve().parent
@@ -341,3 +343,46 @@ def test_standard_methods_uppercased_others_kept(methods: list[str], expected: s
     first = expected.split(", ", maxsplit=1)[0]
     answer = make_policy(allow_methods=methods).preflight(ORIGIN, True, first, None)
     assert dict(answer.headers)[ACAM] == expected
+
+
+# --- the per-Origin answer memo -------------------------------------------------------------
+
+MEMO_ORIGINS = st.one_of(
+    st.sampled_from(["https://a.example.com", "https://example.com", "https://b.example.org"]),
+    st.from_regex(r"\Ahttps?://[a-z]{1,8}(\.example)?\.(com|org)(:[0-9]{1,4})?\Z"),
+    st.binary(max_size=40).map(lambda raw: raw.decode("latin-1")),
+)
+
+
+def _wildcard_policy() -> Policy:
+    values = dict(DEFAULTS)
+    values["allow_origin"] = ["https://*.example.com", "https://exact.example.org"]
+    values["allow_credentials"] = True
+    policy, problems = build_policy(values)
+    assert policy is not None, problems
+    return policy
+
+
+@settings(max_examples=200, deadline=None)
+@given(origins=st.lists(MEMO_ORIGINS, max_size=30))
+def test_a_remembered_answer_is_the_answer(origins: list[str]) -> None:
+    # The memo is a cache of answer_actual_request(): the same answer, however often asked.
+    policy = _wildcard_policy()
+    for origin in origins + origins:
+        raw = origin.encode("latin-1")
+        assert policy.answer_raw_origin(raw) == policy.answer_actual_request(origin)
+
+
+def test_the_memo_stays_bounded_under_distinct_origins() -> None:
+    policy = _wildcard_policy()
+    derived: Any = policy._derived
+    for number in range(3 * ANSWER_MEMO_LIMIT):
+        answer = policy.answer_raw_origin(f"https://h{number}.example.com".encode())
+        assert answer is not None
+        assert answer.headers[0] == (
+            "Access-Control-Allow-Origin",
+            f"https://h{number}.example.com",
+        )
+        assert len(derived.answers_raw) <= derived.answers_limit
+    # The configured exact origins are always found in one lookup.
+    assert b"https://exact.example.org" in derived.answers_raw

@@ -57,6 +57,9 @@ _VARY_PREFLIGHT: Final = (
 )
 _VARY_PREFLIGHT_PNA: Final = (*_VARY_PREFLIGHT, "Access-Control-Request-Private-Network")
 
+# How many origins beyond the configured exact ones a policy remembers its answer for.
+ANSWER_MEMO_LIMIT: Final = 1024
+
 # F#cors-preflight-cache: an entry lives for Max-Age seconds, so 0 means the browser keeps none.
 _KEEP_NOTHING: Final = ((MAX_AGE, "0"),)
 
@@ -145,14 +148,25 @@ class Policy:
     def answer_raw_origin(self, raw_origin: bytes | None) -> Answer | None:
         """answer_actual_request() for the Origin header's bytes, as the request carries them.
 
-        A configured exact origin is found without decoding: it is one lookup.
+        A configured exact origin is found without decoding: it is one lookup; so is an origin
+        judged before, up to ANSWER_MEMO_LIMIT of them.
         """
         if raw_origin is None:
             return NO_ORIGIN
-        known = self._derived.exact_answers_raw.get(raw_origin)
+        derived = self._derived
+        known = derived.answers_raw.get(raw_origin)
         if known is not None:
             return known
-        return self.answer_actual_request(raw_origin.decode("latin-1"))
+        answer = self.answer_actual_request(raw_origin.decode("latin-1"))
+        if answer is not None and derived.wildcard_answer is None:
+            # Remembered per Origin, bounded: a pattern's hit or miss then costs what an exact
+            # origin does. Past the bound the table starts again from the exact origins.
+            answers = derived.answers_raw
+            if len(answers) >= derived.answers_limit:
+                answers.clear()
+                answers.update(derived.exact_answers_raw)
+            answers[raw_origin] = answer
+        return answer
 
     def answer_actual_request(self, origin: str | None) -> Answer | None:
         """The answer for an actual request without awaiting anything, when possible.
@@ -292,6 +306,9 @@ class _Precomputed:
     # The whole answer for each configured exact origin, so that a hit is one lookup.
     exact_answers: Mapping[str, Answer]
     exact_answers_raw: Mapping[bytes, Answer]
+    # exact_answers_raw plus the answers of other origins judged without callables, bounded.
+    answers_raw: dict[bytes, Answer] = field(compare=False)
+    answers_limit: int = 0
 
     @classmethod
     def of(cls, policy: Policy) -> _Precomputed:
@@ -318,6 +335,10 @@ class _Precomputed:
                 origin: _fixed_answer(((ALLOW_ORIGIN, origin), *actual_tail), _VARY_ACTUAL)
                 for origin in policy.origins.exact
             }
+        # Configured origins are ASCII (non-ASCII hosts are refused), so latin-1 round-trips.
+        exact_answers_raw = {
+            origin.encode("latin-1"): answer for origin, answer in exact_answers.items()
+        }
         return cls(
             any_method="*" in policy.allow_methods,
             method_set=frozenset(policy.allow_methods),
@@ -334,10 +355,9 @@ class _Precomputed:
             ),
             max_age=max_age,
             exact_answers=exact_answers,
-            # Configured origins are ASCII (non-ASCII hosts are refused), so latin-1 round-trips.
-            exact_answers_raw={
-                origin.encode("latin-1"): answer for origin, answer in exact_answers.items()
-            },
+            exact_answers_raw=exact_answers_raw,
+            answers_raw=dict(exact_answers_raw),
+            answers_limit=len(exact_answers_raw) + ANSWER_MEMO_LIMIT,
         )
 
 

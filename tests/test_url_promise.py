@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from quart import Blueprint, Quart, request
+from quart import Blueprint, Quart, Request, request
 from quart.views import MethodView
 
 from conftest import cors_headers, preflight_headers, send
@@ -293,14 +293,22 @@ async def test_own_options_steps_aside_only_where_quart_would_not_answer_options
 # --- a Host Quart refuses keeps Quart's answer ---------------------------------------------------
 
 
+class TrustedHostsRequest(Request):
+    trusted_hosts = ["api.example"]  # noqa: RUF012 (Werkzeug declares it a list)
+
+
 @pytest.mark.parametrize("host", ["a..b", "x" * 64 + ".example", "evil.example"])
 @pytest.mark.parametrize("method", ["GET", "PUT", "OPTIONS"])
+@pytest.mark.parametrize("trusted", [True, False], ids=["trusted_hosts", "any host"])
 async def test_a_refused_host_gets_the_answer_bare_quart_gives(
-    host: str, method: str, caplog: pytest.LogCaptureFixture
+    host: str, method: str, trusted: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # Quart 0.23 answers 400 (0.19 and 0.20 raise through the test client); with cors() the
+    # answer must be the same, and quart_cors must not log a traceback of its own.
     def build(with_cors: bool) -> Quart:
         app = Quart(__name__)
-        app.request_class.trusted_hosts = None
+        if trusted:
+            app.request_class = TrustedHostsRequest
         if with_cors:
             cors(app, allow_origin=[PARTNER])
         app.route("/x", methods=["GET"])(Views().view("x"))

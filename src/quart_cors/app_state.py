@@ -34,6 +34,7 @@ from .routing import (
     PlanMemo,
     PreflightPlan,
     RouteTable,
+    RoutingFacts,
     method_not_allowed_policy,
     plan_preflight,
     redirect_endpoint,
@@ -208,6 +209,15 @@ class AppCORS:
         except HTTPException:
             # Quart answers 400 for it (untrusted or invalid Host); its answer stays as it is.
             return None
+
+    def scope_adapter(self, scope: Any) -> MapAdapter | None:
+        """url_adapter() for an ASGI scope, before Quart builds a request from it."""
+        app = self.app
+        try:
+            facts = RoutingFacts(scope, app.config["SERVER_NAME"], app.request_class.trusted_hosts)
+        except HTTPException:
+            return None  # a Host outside trusted_hosts: Quart refuses it, with its own answer
+        return self.url_adapter(facts)
 
     def plan(self, adapter: MapAdapter, requested_method: str) -> PreflightPlan | None:
         """The plan for a preflight to the adapter's URL (see routing.plan_preflight)."""

@@ -18,7 +18,7 @@ from .answering import answer
 from .app_state import AppCORS
 from .errors import CORSConfigError
 from .policy import Answer
-from .routing import PreflightPlan, RoutingFacts
+from .routing import PreflightPlan
 
 
 class PreflightGate:
@@ -111,10 +111,7 @@ class _Preflight:
             known = state.plans.get(key)
             if known is not False:
                 return known  # type: ignore[return-value]
-        app = self.app
-        adapter = state.url_adapter(
-            RoutingFacts(scope, app.config["SERVER_NAME"], app.request_class.trusted_hosts)
-        )
+        adapter = state.scope_adapter(scope)
         if adapter is None:
             return None  # a Host Quart refuses (untrusted, or no valid name): Quart answers
         plan = state.plan(adapter, facts.request_method or "")

@@ -77,10 +77,10 @@ def test_layers_import_down_only_and_no_quart(module: str, allowed_internal: set
         ("_compat", set()),
         ("routing", {"._compat", ".policy"}),
         ("_common", {"._compat", ".policy", ".signals"}),
+        ("views", {".", "._common", ".errors", ".settings"}),
         (
             "app_state",
             {
-                ".",
                 "._compat",
                 "._common",
                 ".errors",
@@ -88,13 +88,18 @@ def test_layers_import_down_only_and_no_quart(module: str, allowed_internal: set
                 ".policy",
                 ".routing",
                 ".settings",
+                ".views",
             },
         ),
+        ("serving", {".app_state", ".policy", ".routing"}),
         ("answering", {"._common", ".origins", ".policy", ".routing", ".signals"}),
-        ("gate", {"._common", ".answering", ".app_state", ".errors", ".policy", ".routing"}),
+        (
+            "gate",
+            {"._common", ".answering", ".app_state", ".errors", ".policy", ".routing", ".serving"},
+        ),
         (
             "hooks",
-            {"._common", "._compat", ".answering", ".app_state", ".policy", ".routing"},
+            {"._common", "._compat", ".answering", ".app_state", ".policy", ".routing", ".serving"},
         ),
         (
             "decorators",
@@ -110,7 +115,7 @@ def test_layers_import_down_only_and_no_quart(module: str, allowed_internal: set
                 ".settings",
             },
         ),
-        ("describe", {"._common", ".app_state", ".policy", ".settings"}),
+        ("describe", {"._common", ".app_state", ".policy", ".settings", ".views"}),
         ("extension_object", {".decorators", ".settings"}),
     ],
 )

@@ -8,14 +8,11 @@ first request when the app is driven without a lifespan.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from quart import Quart
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import MapAdapter, RequestRedirect
 
-from . import errors
 from ._common import (
     EXEMPT,
     OWN_OPTIONS,
@@ -23,31 +20,20 @@ from ._common import (
     ROUTE_LAYER,
     WEBSOCKET_CORS_SOURCE,
     WEBSOCKET_LAYER,
-    WRAPPED_BY_ROUTE_CORS,
     logger,
 )
 from ._compat import rule_count
 from .errors import ConfigProblem, CORSConfigError
 from .origins import canary_matched_by
 from .policy import Policy
-from .routing import (
-    PlanMemo,
-    PreflightPlan,
-    RouteTable,
-    RoutingFacts,
-    method_not_allowed_policy,
-    plan_preflight,
-    redirect_endpoint,
-)
+from .routing import PlanMemo, RouteTable
 from .settings import Layer, compile_policy, read_config
+from .views import method_handler_layers, placement_problems
 
 EXTENSION_KEY = "quart_cors"
 # policies[endpoint] for an endpoint whose MethodView methods have policies of their own.
 BY_METHOD: Any = object()
 _NOT_COMPILED: Any = object()
-# The methods a MethodView answers with a handler of another name (F#concept-method-normalize
-# aside, Quart falls back from HEAD to get()).
-_HANDLER_FALLBACK = {"HEAD": "get"}
 
 
 class AppCORS:
@@ -200,78 +186,6 @@ class AppCORS:
             named.append(("app", self.app_layer))
         return named
 
-    # --- which policy serves a request ---------------------------------------------------
-
-    def url_adapter(self, request: Any) -> MapAdapter | None:
-        """Quart's URL adapter for a request (or RoutingFacts); None for a Host it refuses."""
-        try:
-            return self.app.create_url_adapter(request)
-        except HTTPException:
-            # Quart answers 400 for it (untrusted or invalid Host); its answer stays as it is.
-            return None
-
-    def scope_adapter(self, scope: Any) -> MapAdapter | None:
-        """url_adapter() for an ASGI scope, before Quart builds a request from it."""
-        app = self.app
-        try:
-            facts = RoutingFacts(scope, app.config["SERVER_NAME"], app.request_class.trusted_hosts)
-        except HTTPException:
-            return None  # a Host outside trusted_hosts: Quart refuses it, with its own answer
-        return self.url_adapter(facts)
-
-    def plan(self, adapter: MapAdapter, requested_method: str) -> PreflightPlan | None:
-        """The plan for a preflight to the adapter's URL (see routing.plan_preflight)."""
-        if self.routes_changed():
-            self.refresh_routes()
-        return plan_preflight(
-            adapter, requested_method, self.table, self.policy_of, self.enclosing_policy
-        )
-
-    def enclosing_policy(self, endpoints: Iterable[str]) -> Policy | None:
-        """The policy of the innermost blueprint enclosing every endpoint, else the app's."""
-        blueprints = [endpoint.split(".")[:-1] for endpoint in endpoints]
-        common: list[str] = []
-        for names in zip(*blueprints, strict=False):
-            if len(set(names)) != 1:
-                break
-            common.append(names[0])
-        return self.policy_for(".".join([*common, "<unmatched>"]) if common else None)
-
-    def served_by(self, request_: Any) -> tuple[str | None, Policy | None]:
-        """The endpoint and policy of an actual request, also when routing failed.
-
-        A 405 takes the policy all rules on the path share, else that of the scope enclosing
-        them; a redirect that of the rule it points at; a 404 that of the innermost blueprint
-        whose url_prefix contains the path, else the app's.
-        """
-        rule = request_.url_rule
-        if rule is not None:
-            return rule.endpoint, self.policy_of(rule.endpoint, request_.method)
-        error = request_.routing_exception
-        adapter = self.url_adapter(request_)
-        endpoint: str | None = None
-        if adapter is None:
-            return None, None  # Quart refused the Host: its 400 stays as it is
-        if isinstance(error, MethodNotAllowed):
-            found = method_not_allowed_policy(adapter, error, self.policy_of, self.enclosing_policy)
-            return (None, None) if found is None else found[:2]
-        if isinstance(error, RequestRedirect):
-            endpoint = redirect_endpoint(adapter, error, request_)
-            return endpoint, self.policy_of(endpoint, request_.method)
-        endpoint = self.unmatched_endpoint(request_.path)
-        return endpoint, self.policy_for(endpoint)
-
-    def unmatched_endpoint(self, path: str) -> str | None:
-        """The pseudo-endpoint of a 404: "<blueprint>.<unmatched>", or None for the app's."""
-        owner, best = None, (-1, -1)
-        for name, prefix in self.blueprint_prefixes.items():
-            if path == prefix or path.startswith(prefix + "/"):
-                # The longest prefix wins; for equal prefixes, the innermost blueprint.
-                rank = (len(prefix), name.count("."))
-                if rank > best:
-                    owner, best = name, rank
-        return None if owner is None else f"{owner}.<unmatched>"
-
 
 def _intern(policy: Policy | None, canonical: dict[Policy, Policy]) -> Policy | None:
     if policy is None:
@@ -280,94 +194,6 @@ def _intern(policy: Policy | None, canonical: dict[Policy, Policy]) -> Policy | 
         return canonical.setdefault(policy, policy)
     except TypeError:  # an unhashable origin callable: the policy stands alone
         return policy
-
-
-def method_handler_layers(view: Callable[..., Any]) -> dict[str, Layer | None]:
-    """For a MethodView whose handlers carry route_cors or cors_exempt: method -> their layer.
-
-    None marks an exempt handler. Empty for any other view, or when no handler carries either.
-    """
-    view_class = getattr(view, "view_class", None)
-    methods = getattr(view_class, "methods", None)
-    if view_class is None or not methods:
-        return {}
-    found: dict[str, Layer | None] = {}
-    for method in methods:
-        handler = getattr(view_class, method.lower(), None)
-        if handler is None:
-            handler = getattr(view_class, _HANDLER_FALLBACK.get(method, ""), None)
-        if getattr(handler, EXEMPT, False):
-            found[method] = None
-        elif getattr(handler, ROUTE_LAYER, None) is not None:
-            found[method] = getattr(handler, ROUTE_LAYER)
-    if found and "HEAD" not in found and "GET" in found and "HEAD" in {m.upper() for m in methods}:
-        found["HEAD"] = found["GET"]
-    return found
-
-
-def placement_problems(
-    views: Mapping[str, Callable[..., Any]], installed: bool
-) -> list[ConfigProblem]:
-    """route_cors where it cannot work: above @app.route, or on a class-based view's method
-    that no request reaches through it (or in an app without cors(), which would never see the
-    preflight for it)."""
-    problems = [
-        ConfigProblem(
-            errors.ROUTE_CORS_MISPLACED,
-            "route_cors",
-            endpoint,
-            "route_cors is above @app.route, so the app registered the undecorated view and "
-            "route_cors does nothing; put @route_cors below @app.route (nearest the function)",
-        )
-        for endpoint in _misplaced_route_cors_endpoints(views)
-    ]
-    for endpoint, view in views.items():
-        view_class = getattr(view, "view_class", None)
-        if view_class is None:
-            continue
-        handled = {method.lower() for method in getattr(view_class, "methods", None) or ()}
-        for name in dir(view_class):
-            handler = getattr(view_class, name, None)
-            if getattr(handler, ROUTE_LAYER, None) is None:
-                continue
-            if name not in handled:
-                fix = (
-                    f"{view_class.__name__}.{name} is not a method handler of the view, so "
-                    "route_cors there is never applied; for the whole view put route_cors in "
-                    "the class's `decorators` list"
-                )
-            elif not installed:
-                fix = (
-                    f"route_cors on {view_class.__name__}.{name} needs cors() on the app or "
-                    "blueprint to answer its preflights; add cors(app, allow_origin=[]) (it "
-                    "allows nothing by itself), or decorate the whole view"
-                )
-            else:
-                continue
-            problems.append(
-                ConfigProblem(errors.ROUTE_CORS_VIEW_CLASS, "route_cors", endpoint, fix)
-            )
-    return problems
-
-
-def _misplaced_route_cors_endpoints(views: Mapping[str, Callable[..., Any]]) -> list[str]:
-    """Endpoints whose view route_cors wrapped, while the app registered the unwrapped function.
-
-    A function may also be registered twice on purpose, once plain and once wrapped: it is
-    misplaced only when no registered view is its route_cors wrapper.
-    """
-    wrapped = {
-        id(getattr(view, "__wrapped__", None))
-        for view in views.values()
-        if hasattr(view, ROUTE_LAYER)
-    }
-    return [
-        endpoint
-        for endpoint, view in views.items()
-        if getattr(view, WRAPPED_BY_ROUTE_CORS, False)
-        and not hasattr(view, ROUTE_LAYER)
-        and id(view) not in wrapped
-    ]
 
 
 def warn_any_origin_regexes(policies: Iterable[object]) -> None:

@@ -23,7 +23,7 @@ from ._common import (
 )
 from ._compat import current_app_and_request, default_options_response, wrap_process_response
 from .answering import static_answer
-from .app_state import AppCORS
+from .app_state import EXTENSION_KEY, AppCORS
 from .gate import PreflightGate
 from .hooks import ResponseHook, WebsocketCheck, add_headers, answer_preflight_in_view
 from .origins import CORSRequest
@@ -158,31 +158,35 @@ def route_cors(
                 return await cast(Awaitable[ResponseReturnValue], view(*args, **kwargs))
             return await app.ensure_async(view)(*args, **kwargs)
 
+        # The view as a coroutine function, for the common case (typed once, not per call).
+        async_view = cast(Callable[P, Awaitable[ResponseReturnValue]], view)
+
         @wraps(view)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseTypes:
             app_, request_ = current_app_and_request()
             app: Quart = app_
-            state = AppCORS.of(app)
+            method = request_.method
+            state = app.extensions.get(EXTENSION_KEY) or AppCORS.of(app)
             if state.installed:
                 # cors() on the app or a blueprint answers preflights and adds the headers.
-                return await app.make_response(await call_view(app, request_.method, args, kwargs))
+                return await app.make_response(await call_view(app, method, args, kwargs))
             # No cors() in this app: this wrapper does the hooks' work for its own view.
-            if provide_automatic_options and request_.method == "OPTIONS":
+            if provide_automatic_options and method == "OPTIONS":
                 preflight = await answer_preflight_in_view(state, request_)
                 if preflight is not None:
                     return preflight
             endpoint = request_.url_rule.endpoint  # this view was routed to, so a rule matched
             policy = state.policies.get(endpoint)
             if not isinstance(policy, Policy):
-                policy = state.policy_of(endpoint, request_.method)
+                policy = state.policy_of(endpoint, method)
             if policy is None:  # cors_exempt below route_cors
                 # A Response either way, as 0.8.0 returned when the view is called directly.
-                return await app.make_response(await call_view(app, request_.method, args, kwargs))
+                return await app.make_response(await call_view(app, method, args, kwargs))
             try:
-                if view_is_async and request_.method != "OPTIONS":  # the common case, inlined
-                    result = await cast(Awaitable[ResponseReturnValue], view(*args, **kwargs))
+                if view_is_async and method != "OPTIONS":  # the common case, inlined
+                    result = await async_view(*args, **kwargs)
                 else:
-                    result = await call_view(app, request_.method, args, kwargs)
+                    result = await call_view(app, method, args, kwargs)
             except Exception:
                 # Quart turns it into an error response: the callback puts the headers on it.
                 after_this_request(partial(add_headers, state, request_))

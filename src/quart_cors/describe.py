@@ -15,9 +15,10 @@ from quart import Quart
 from werkzeug.routing import Rule
 
 from ._common import OWN_OPTIONS, ROUTE_CORS_SOURCE, ROUTE_LAYER, WEBSOCKET_CORS_SOURCE
-from .app_state import AppCORS, method_handler_layers
+from .app_state import AppCORS
 from .policy import FIELDS, Policy
 from .settings import field_sources
+from .views import method_handler_layers
 
 CORSStatus = Literal["on", "exempt", "off"]
 

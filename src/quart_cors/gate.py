@@ -19,6 +19,7 @@ from .app_state import AppCORS
 from .errors import CORSConfigError
 from .policy import Answer
 from .routing import PreflightPlan
+from .serving import plan_for, scope_adapter
 
 
 class PreflightGate:
@@ -111,10 +112,10 @@ class _Preflight:
             known = state.plans.get(key)
             if known is not False:
                 return known  # type: ignore[return-value]
-        adapter = state.scope_adapter(scope)
+        adapter = scope_adapter(state, scope)
         if adapter is None:
             return None  # a Host Quart refuses (untrusted, or no valid name): Quart answers
-        plan = state.plan(adapter, facts.request_method or "")
+        plan = plan_for(state, adapter, facts.request_method or "")
         if (
             plan is not None
             and state.own_options_rules

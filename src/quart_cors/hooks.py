@@ -20,6 +20,7 @@ from .answering import answer, cors_request, report, static_answer
 from .app_state import AppCORS
 from .policy import REFUSED_ORIGIN, Answer, Policy
 from .routing import redirect_endpoint
+from .serving import plan_for, served_by, unmatched_endpoint, url_adapter
 
 
 class ResponseHook:
@@ -58,16 +59,16 @@ async def add_headers(state: AppCORS, request_: Any, response: ResponseTypes) ->
     narrow = False
     policy: Policy | None
     if facts.is_preflight(method):
-        adapter = state.url_adapter(request_)
+        adapter = url_adapter(state, request_)
         if adapter is None:
             return response  # Quart refused the Host: its 400 stays as it is
-        plan = state.plan(adapter, cast(str, facts.request_method))
+        plan = plan_for(state, adapter, cast(str, facts.request_method))
         if plan is not None:
             endpoint, policy, narrow = plan
         else:
             endpoint, policy = _unplanned_preflight(state, adapter, facts, request_)
     else:
-        endpoint, policy = state.served_by(request_)
+        endpoint, policy = served_by(state, request_)
     if policy is None:
         return response
     result = await answer(
@@ -101,7 +102,7 @@ def _unplanned_preflight(
     except MethodNotAllowed:
         return None, None  # the path's 405 has no CORS policy
     except HTTPException:
-        endpoint = state.unmatched_endpoint(request_.path)
+        endpoint = unmatched_endpoint(state, request_.path)
         return endpoint, state.policy_for(endpoint)
     return rule.endpoint, state.policy_of(rule.endpoint, method)
 
@@ -116,8 +117,8 @@ async def answer_preflight_in_view(state: AppCORS, request_: Any) -> ResponseTyp
     if not facts.is_preflight("OPTIONS"):
         return None
     app = state.app
-    adapter = state.url_adapter(request_)
-    plan = None if adapter is None else state.plan(adapter, cast(str, facts.request_method))
+    adapter = url_adapter(state, request_)
+    plan = None if adapter is None else plan_for(state, adapter, cast(str, facts.request_method))
     if plan is None:
         # That rule has no CORS: Quart's own answer, without CORS headers, refuses it.
         return await default_options_response(app)

@@ -29,13 +29,7 @@ from .messages import (
     HTTPResponse,
     WebSocketResult,
 )
-from .origin import (
-    canonical_url,
-    origin_problem,
-    redirect_tainted,
-    serialize_origin,
-    suggested_origin,
-)
+from .origin import canonical_url, check_page_origin, redirect_tainted, serialize_origin
 from .preflight_cache import PreflightCacheEntry, parse_max_age
 from .readable_headers import readable_response_headers
 from .transports import QuartTransport, Transport
@@ -148,18 +142,7 @@ class Browser:
                 base_url = f"http://{target.config.get('SERVER_NAME') or 'localhost'}"
         else:
             self.transport = target
-        problem = origin_problem(origin)
-        if problem is not None:
-            suggestion = suggested_origin(origin)
-            use = (
-                f"use {suggestion!r}"
-                if suggestion is not None
-                else "use scheme://host[:port], or 'null' for an opaque origin"
-            )
-            raise ValueError(
-                f"origin {origin!r} is not a serialized origin as browsers send it "
-                f"({problem}): {use}"
-            )
+        check_page_origin(origin)
         self.origin = origin
         self.base_url = base_url or "http://localhost"
         self.strict = strict

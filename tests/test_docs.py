@@ -113,3 +113,15 @@ def test_the_websocket_examples_accept_the_connection(
     out = capsys.readouterr().out
     assert status == 0, out
     assert "Handshake answer: 101" in out
+
+
+def test_behaviour_and_readme_agree_on_the_route_cors_only_preflight() -> None:
+    behaviour = (ROOT / "docs" / "behaviour.md").read_text()
+    section = behaviour.split("## 7. Performance budgets", 1)[1].split("\n## ", 1)[0]
+    budget = next(item for item in section.split("\n- ") if "**0.15x**" in item)
+    readme = (ROOT / "README.md").read_text()
+    for text in (" ".join(budget.split()), " ".join(readme.split())):
+        assert "0.98x" in text
+        assert "cors(app, allow_origin=[])" in text
+    assert "`route_cors` only" in budget
+    assert "exception" in budget

@@ -155,9 +155,21 @@ def test_check_prints_it(
     status = main(["check", "--app", "reuse_app.py", "/items", "-X", "PUT", "--origin", ORIGIN])
     out = capsys.readouterr().out
     assert status == 0, out
-    verdict = next(line for line in out.splitlines() if line.startswith("Verdict: "))
-    assert verdict.endswith(
-        "browsers reuse this preflight answer for 7200 s in Chromium, 86400 s in Firefox and "
-        "600 s in WebKit (Access-Control-Max-Age: 86400, capped per browser), so a change to "
-        "it on the server reaches them only after that"
+    lines = out.splitlines()
+    assert "Verdict: ALLOWED - the browser allows it: the response passed the CORS check" in lines
+    assert lines[-1] == (
+        "Preflight cache: browsers reuse this preflight answer for 7200 s in Chromium, 86400 s "
+        "in Firefox and 600 s in WebKit (Access-Control-Max-Age: 86400, capped per browser), so "
+        "a change to it on the server reaches them only after that"
     )
+    status = main(["check", "--app", "reuse_app.py", "/items", "-X", "PATCH", "--origin", ORIGIN])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 1
+    assert lines[-2].startswith("Fix: ")
+    assert "keep no failed preflight" not in lines[-2]
+    assert lines[-1] == (
+        "Preflight cache: browsers keep no failed preflight answer, so the next request asks "
+        "the server again"
+    )
+    status = main(["check", "--app", "reuse_app.py", "/items", "--origin", ORIGIN])
+    assert "Preflight cache" not in capsys.readouterr().out  # no preflight, nothing kept

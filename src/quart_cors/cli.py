@@ -353,14 +353,18 @@ def report_fetch(result: FetchResult, out: TextIO) -> int:
         print("Request sent: none (the preflight failed)", file=out)
     for warning in result.warnings:
         print(f"Warning ({warning.code}): {warning.message}", file=out)
+    # The explanation ends with how long the preflight answer is kept: a line of its own here.
+    explanation = result.explanation.removesuffix(f"; {result.preflight_reuse}")
     if result.ok:
-        print(f"Verdict: ALLOWED - {result.explanation}", file=out)
+        print(f"Verdict: ALLOWED - {explanation}", file=out)
         readable = ", ".join(result.readable_headers) or "(none)"
         print(f"JavaScript can read these response headers: {readable}", file=out)
-        return EXIT_ALLOWED
-    print(f"Verdict: BLOCKED ({result.blocked_by})", file=out)
-    print(f"Fix: {result.explanation}", file=out)
-    return EXIT_BLOCKED
+    else:
+        print(f"Verdict: BLOCKED ({result.blocked_by})", file=out)
+        print(f"Fix: {explanation}", file=out)
+    if result.preflight_reuse:
+        print(f"Preflight cache: {result.preflight_reuse}", file=out)
+    return EXIT_ALLOWED if result.ok else EXIT_BLOCKED
 
 
 def report_websocket(result: WebSocketResult, out: TextIO) -> int:

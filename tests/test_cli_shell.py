@@ -13,7 +13,7 @@ import pytest
 from quart import Quart
 from quart.cli import ScriptInfo
 
-from quart_cors.cli import EXIT_CLOSED_PIPE, UsageError, load_app, main
+from quart_cors.cli import EXIT_CLOSED_PIPE, UsageError, load_app, main, write_report
 from quart_cors.testing import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     package = tmp_path / f"pkg_{suffix}"
     (package / "web").mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    (package / "web" / "__init__.py").write_text("")
+    (package / "web" / "__init__.py").write_text(
+        "from quart import Quart\n\nsite = Quart('site')\n"
+    )
     (package / "web" / "api.py").write_text(NOTES_APP)
     scripts = tmp_path / f"scripts_{suffix}"  # a directory that is not a package
     scripts.mkdir()
@@ -111,6 +113,8 @@ APP_FORMS = [
     ("./pkg_{s}/web/api.py", "notes"),
     ("scripts_{s}/tool_{s}.py", "notes"),
     ("two_{s}:second", "second"),
+    ("pkg_{s}/web/__init__.py", "site"),  # the package pkg.web; its only app, by any name
+    ("pkg_{s}.web", "site"),
 ]
 
 
@@ -123,7 +127,7 @@ def test_app_takes_the_forms_quart_takes(project: str, form: str, name: str) -> 
     # The same app `quart --app` finds (a factory builds a new one each time: compare names).
     quarts = ScriptInfo(spec, set_debug_flag=False).load_app()
     assert quarts.name == app.name
-    if name in {"notes", "second"}:  # module-level apps, not built by a factory
+    if name in {"notes", "second", "site"}:  # module-level apps, not built by a factory
         assert quarts is app
 
 
@@ -221,6 +225,16 @@ def test_head_in_a_shell_pipeline(project: str, tmp_path: Path) -> None:
         *shown, status = completed.stdout.splitlines()
         assert status in {"status=0", "status=141"}
         assert len(shown) == (3 if command.startswith("routes") else 1)
+
+
+def test_a_closed_stdout_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "w") as stdout:  # a file descriptor
+        monkeypatch.setattr(sys, "stdout", stdout)
+        assert write_report("the report\n" * 10_000, 1) == EXIT_CLOSED_PIPE
+        stdout.write("more")  # stdout now leads nowhere, quietly
+        stdout.flush()
 
 
 @pytest.mark.parametrize(

@@ -121,7 +121,7 @@ async def test_the_explanation_says_how_long_the_answer_is_reused(
     assert second.ok
     remaining = min(max_age or 5, 7200) - 3
     assert second.preflight_reuse == (
-        f"a cached preflight answer covered it, and browsers reuse it for another {remaining} s"
+        f"a cached preflight answer covered it, which Chromium reuses for another {remaining} s"
     )
 
 

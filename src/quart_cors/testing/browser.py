@@ -351,7 +351,7 @@ class Browser:
         ):
             trace.preflight_from_cache = True
             trace.preflight_reuse = (
-                "a cached preflight answer covered it, and browsers reuse it for another "
+                "a cached preflight answer covered it, which Chromium reuses for another "
                 f"{math.ceil(cached.expires - now)} s"
             )
             return None

@@ -1,8 +1,11 @@
-"""One entry point for newcomers and CI: `python3 dev.py demo`, `check`, `compat` and `matrix`.
+"""One entry point for newcomers and CI: `python3 dev.py demo`, `check`, `compat`, `package`
+and `matrix`.
 
 Needs nothing but Python 3.10+: it creates `.venv` and installs the project there. `demo`
 installs only what the demo uses (the project, Hypercorn and httpx); `check` and `bench` add
 the development tools. Each install is redone only when pyproject.toml changes.
+`package` builds the sdist and the wheel, checks them (twine, and what each contains) and
+installs the wheel into a clean virtual environment to import it and run `quart-cors --help`.
 `matrix` runs the test suite (without the browser tests) on every supported Python with the
 Quart versions users install, one virtual environment per cell under `.matrix/`. `compat`
 downloads quart-cors 0.8.0's source release from PyPI and runs its own test suite, unchanged,
@@ -23,6 +26,7 @@ import tarfile
 import tempfile
 import time
 import venv
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,10 +95,10 @@ def ensure_environment(extra: str) -> None:
         stamp(covered).write_text(wanted)
 
 
-def run(*command: str) -> None:
-    """Run a command from the project root; stop with its status when it fails."""
+def run(*command: str, cwd: Path = ROOT) -> None:
+    """Run a command (from the project root by default); stop with its status when it fails."""
     print("$", " ".join(command), flush=True)
-    with subprocess.Popen(command, cwd=ROOT) as process:  # noqa: S603 (our own fixed commands)
+    with subprocess.Popen(command, cwd=cwd) as process:  # noqa: S603 (our own fixed commands)
         # SIGTERM to dev.py is passed on; Ctrl-C reaches the child itself (same process group).
         previous = signal.signal(signal.SIGTERM, lambda number, _: process.send_signal(number))
         try:
@@ -118,6 +122,95 @@ def check(pytest_args: list[str]) -> None:
         # Only a run with the browser suite exercises the simulated browser fully (CI does).
         coverage.append("--cov-fail-under=95")
     run(tool("pytest"), *coverage, *pytest_args)
+
+
+# Files of a clone that users of the sdist have no use for.
+NOT_IN_SDIST = frozenset({".ci/run", ".gitignore"})
+# What setuptools adds to every sdist.
+SDIST_METADATA = re.compile(r"PKG-INFO|setup\.cfg|src/[^/]+\.egg-info/.+")
+
+
+def package() -> None:
+    """The package as users get it: build the sdist and the wheel (the wheel from the sdist),
+    `twine check` both, check what each contains, then install the wheel into a clean virtual
+    environment and import it and run `quart-cors --help` there, away from the clone."""
+    with tempfile.TemporaryDirectory(prefix="quart-cors-package-") as scratch:
+        dist = Path(scratch) / "dist"
+        run(str(PYTHON), "-m", "build", "--quiet", "--outdir", str(dist), str(ROOT))
+        (sdist,) = dist.glob("*.tar.gz")
+        (wheel,) = dist.glob("*.whl")
+        run(str(PYTHON), "-m", "twine", "check", "--strict", str(sdist), str(wheel))
+        with tarfile.open(sdist) as archive:
+            top = sdist.name.removesuffix(".tar.gz") + "/"
+            in_sdist = [
+                item.name.removeprefix(top) for item in archive.getmembers() if item.isfile()
+            ]
+        with zipfile.ZipFile(wheel) as archive:
+            in_wheel = archive.namelist()
+        problems = sdist_problems(in_sdist, clone_files()) + wheel_problems(in_wheel)
+        if problems:
+            sys.exit("dev.py package: " + "\n  ".join(["the package is wrong:", *problems]))
+        print(f"dev.py: {sdist.name}: {len(in_sdist)} files, the clone's; {wheel.name}: "
+              f"{len(in_wheel)} files, the package's only", flush=True)  # fmt: skip
+        clean = Path(scratch) / "clean"
+        venv.EnvBuilder(with_pip=True).create(clean)
+        clean_bin = clean / BIN.name
+        run(str(clean_bin / "python"), "-m", "pip", "install", "--quiet", str(wheel))
+        # From an empty directory: nothing of the clone can be imported by accident.
+        imports = (
+            "import quart_cors, quart_cors.testing, quart_cors.cli; "
+            f"assert quart_cors.__file__.startswith({str(clean)!r}), quart_cors.__file__; "
+            "print('imported', quart_cors.__file__)"
+        )
+        home = Path(scratch) / "elsewhere"
+        home.mkdir()
+        run(str(clean_bin / "python"), "-W", "error", "-c", imports, cwd=home)
+        run(str(clean_bin / "quart-cors"), "--help", cwd=home)
+    print("dev.py: package ok", flush=True)
+
+
+def clone_files() -> set[str]:
+    """The files of the clone that git knows or would add (not the ignored ones)."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        sys.exit("dev.py package: run it in a git clone (it compares the sdist with git's files)")
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],  # noqa: S607
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    return {name for name in listed if (ROOT / name).is_file()}
+
+
+def sdist_problems(names: list[str], clone: set[str]) -> list[str]:
+    """What is wrong with an sdist holding ``names``: every file of the clone (docs,
+    examples, tests, benchmarks...) but CI's, and nothing else but setuptools's metadata."""
+    files = set(names)
+    problems = [f"sdist lacks {name}" for name in sorted(clone - NOT_IN_SDIST - files)]
+    problems += [
+        f"sdist has {name}, which is not a file of the clone (git ignores it, or it is CI's)"
+        for name in sorted(files - clone)
+        if not SDIST_METADATA.fullmatch(name)
+    ]
+    problems += [f"sdist has {name}" for name in sorted(files & NOT_IN_SDIST)]
+    for folder in ("docs/", "examples/", "tests/"):
+        if not any(name.startswith(folder) for name in files):
+            problems.append(f"sdist has no {folder}")
+    return problems
+
+
+def wheel_problems(names: list[str]) -> list[str]:
+    """What is wrong with a wheel holding ``names``: the package (with py.typed and its
+    testing subpackage) and its .dist-info, nothing from the rest of the repository."""
+    problems = [
+        f"wheel has {name}, which is not the package"
+        for name in names
+        if not name.startswith("quart_cors/")
+        and not re.fullmatch(r"quart_cors-[^/]+\.dist-info/.+", name)
+    ]
+    problems += [f"wheel has {name}" for name in names if "__pycache__" in name]
+    for needed in ("quart_cors/py.typed", "quart_cors/testing/__init__.py", "quart_cors/cli.py"):
+        if needed not in names:
+            problems.append(f"wheel lacks {needed}")
+    return problems
 
 
 def find_python(version: str) -> str | None:
@@ -300,9 +393,9 @@ def compat() -> None:
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"demo", "check", "bench", "matrix", "compat"}:
+    if not argv or argv[0] not in {"demo", "check", "bench", "matrix", "compat", "package"}:
         print(
-            "usage: python3 dev.py demo | check [pytest args] | compat | bench [args] | "
+            "usage: python3 dev.py demo | check [pytest args] | compat | package | bench [args] | "
             "matrix [cells]",
             file=sys.stderr,
         )
@@ -316,6 +409,8 @@ def main(argv: list[str]) -> None:
         check(rest)
     elif command == "compat":
         compat()
+    elif command == "package":
+        package()
     elif command == "demo":
         run(str(PYTHON), "examples/demo.py", *rest)
     else:

@@ -21,6 +21,7 @@ import shlex
 import signal
 import socket
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -34,6 +35,8 @@ from quart_cors.testing import Browser, FetchResult, HTTPResponse
 
 HOST = "127.0.0.1"
 SESSION = "demo-user"
+# What the terminal output fits in.
+WIDTH = 100
 
 # The API's cors() arguments besides allow_origin (the page's origin, known at start-up); the
 # page shows this same dictionary, so what it says is what the API runs.
@@ -227,22 +230,47 @@ async def simulate(api: Quart, page_origin: str, api_url: str) -> list[dict[str,
 
 
 def format_table(rows: list[dict[str, object]]) -> str:
-    """A plain-text table: scenario, request, preflight, verdict; then the blocked reasons."""
-    columns = ("name", "request", "preflight", "verdict")
-    widths = {
-        column: max(len(column), *(len(str(row[column])) for row in rows)) for column in columns
-    }
-    lines = ["  ".join(column.upper().ljust(widths[column]) for column in columns) + "  WHY"]
+    """A plain-text table within WIDTH columns: one line per scenario (name, preflight,
+    verdict), then its request and the reason it was blocked (or the session), indented."""
+    name_width = max(len("name"), *(len(str(row["name"])) for row in rows))
+    lines = [f"{'NAME'.ljust(name_width)}  PREFLIGHT  VERDICT"]
     for row in rows:
-        cells = "  ".join(str(row[column]).ljust(widths[column]) for column in columns)
+        verdict = str(row["verdict"])
         if row["blocked_by"]:
-            reason = f"{row['blocked_by']}: {row['explanation']}"
+            verdict += f" ({row['blocked_by']})"
+        lines.append(f"{str(row['name']).ljust(name_width)}  {row['preflight']!s:9}  {verdict}")
+        lines.extend(_indented(str(row["request"]), "    "))
+        if row["blocked_by"]:
+            lines.extend(_indented(str(row["explanation"]), "    why: ", "         "))
         elif row["session"]:
-            reason = f"session: {row['session']}"
-        else:
-            reason = ""
-        lines.append(f"{cells}  {reason}".rstrip())
+            lines.extend(_indented(f"session: {row['session']}", "    "))
     return "\n".join(lines)
+
+
+def _indented(text: str, first: str, rest: str | None = None) -> list[str]:
+    """``text`` wrapped to WIDTH columns, the first line after ``first``, the others ``rest``."""
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=first,
+        subsequent_indent=first if rest is None else rest,
+        break_on_hyphens=False,
+    )
+
+
+def shell_lines(words: list[str], indent: str = "  ") -> list[str]:
+    """A command to copy, on one line or, when longer than WIDTH, continued with backslashes."""
+    line = indent + " ".join(words)
+    if len(line) <= WIDTH:
+        return [line]
+    lines, current = [], indent + words[0]
+    for word in words[1:]:
+        if len(current) + len(word) + 3 > WIDTH:
+            lines.append(current + " \\")
+            current = indent + "    " + word
+        else:
+            current += " " + word
+    return [*lines, current]
 
 
 def create_page(api_url: str, page_origin: str, rows: list[dict[str, object]]) -> Quart:
@@ -420,11 +448,14 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(format_table(rows))
     print()
-    print(PREFLIGHT_LINE)
+    print(textwrap.fill(PREFLIGHT_LINE, WIDTH))
     print()
-    command = check_command()
-    print(f"Check one yourself: {command} check {api_url}/api/items --origin {page_origin}")
-    print(f"Or see the raw headers: curl -si -H 'Origin: {page_origin}' {api_url}/api/items")
+    print("Check one yourself (from this directory):")
+    check = [check_command(), "check", f"{api_url}/api/items", "--origin", page_origin]
+    print(*shell_lines(check), sep="\n")
+    print("Or see the raw headers:")
+    curl = ["curl", "-si", "-H", shlex.quote(f"Origin: {page_origin}"), f"{api_url}/api/items"]
+    print(*shell_lines(curl), sep="\n")
     if args.check_only:
         return 0
     print("Serving; press Ctrl-C to stop.", flush=True)

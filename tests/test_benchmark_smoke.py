@@ -1,4 +1,5 @@
-"""The benchmark command runs end to end with a tiny n and prints its table (timings unchecked)."""
+"""The benchmark command runs end to end with a tiny n and prints its table; --quick judges
+no budget (a 2-second run measures noise)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,32 @@ def test_benchmark_prints_its_table(tmp_path: Path) -> None:
     assert "ours/bare" in done.stdout
     assert "budget (docs/behaviour.md section 7)" in done.stdout
     assert "WRONG" not in done.stdout + done.stderr
+    # A 2-second run measures noise: no verdict, and a note that says so.
+    budget_rows = [line for line in done.stdout.splitlines() if "<=" in line]
+    assert budget_rows
+    assert all("not judged (--quick)" in row for row in budget_rows)
+    assert "FAILS" not in done.stdout
+    assert "holds" not in done.stdout
+    assert "--quick times too few requests to judge a budget" in done.stdout
+    # docs/behaviour.md section 7 sets no preflight budget for a route_cors-only app.
+    assert not any("(route_cors)" in row and "preflight" in row for row in budget_rows)
     data = json.loads(output.read_text())
     names = [row["scenario"] for row in data["rows"]]
     assert "preflight, cors()" in names
     assert "WebSocket handshake, cors()" in names
     ours = [row["us_per_request"]["ours"] for row in data["rows"]]
     assert all(value is not None for value in ours), data["ours"]
+    assert all(budget["holds"] is None for budget in data["budgets"])
+
+
+def test_quick_refuses_to_fail_on_budgets() -> None:
+    done = subprocess.run(  # noqa: S603 - our own script, by path
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--fail-on-budget"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--fail-on-budget needs a full run" in done.stderr

@@ -163,7 +163,7 @@ def test_usage_errors(
         ("{module}:missing", "has no 'missing'"),
         ("{module}:not_an_app", "is not a Quart app"),
         ("{module}:broken_factory", "calling the factory failed: RuntimeError('no database')"),
-        (":app", "expected MODULE:APP"),
+        (":app", "expected MODULE[:NAME]"),
     ],
 )
 def test_bad_app(

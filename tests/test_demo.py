@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import queue
 import shlex
@@ -19,6 +20,25 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+
+@pytest.mark.skipif(not Path("/bin/sh").exists(), reason="needs a POSIX shell")
+def test_a_long_command_is_continued_within_100_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))
+    demo = importlib.import_module("examples.demo")
+    words = ["/a/very/long/path/to/a/virtual/environment/bin/quart-cors", "check"]
+    words += ["http://127.0.0.1:65000/api/items", "--origin", "http://127.0.0.1:65001"]
+    lines = demo.shell_lines(words)
+    assert len(lines) > 1
+    assert all(len(line) <= 100 for line in lines)
+    assert all(line.endswith(" \\") for line in lines[:-1])
+    # A POSIX shell reads the continued lines as the one command.
+    script = "set -- " + "\n".join(lines).strip() + '\nprintf "%s\\n" "$@"'
+    shell = subprocess.run(  # noqa: S603 - sh printing its arguments
+        ["/bin/sh", "-c", script], capture_output=True, text=True, timeout=10, check=True
+    )
+    assert shell.stdout.splitlines() == words
+    assert demo.shell_lines(["curl", "-si"]) == ["  curl -si"]
 
 
 @pytest.mark.timeout(90)
@@ -39,19 +59,31 @@ def test_demo_check_only() -> None:
     table = "\n".join(lines)
     assert "NAME" in table
     assert "VERDICT" in table
-    verdicts = {line.split("  ")[0]: line for line in lines if line.split("  ")[0] and "/" in line}
-    assert " allowed" in verdicts["simple GET"]
-    assert " allowed" in verdicts["PUT with JSON (preflighted)"]
-    assert "header_not_allowed" in verdicts["custom header not allowed"]
-    assert "method_not_allowed" in verdicts["DELETE not in allow_methods"]
-    assert "missing_allow_origin" in verdicts["route without CORS"]
-    assert " allowed" in verdicts["WebSocket"]
+    # Each scenario: its line, then its request and reason, indented beneath it.
+    rows: dict[str, str] = {}
+    name = ""
+    for line in lines[lines.index(next(line for line in lines if line.startswith("NAME"))) + 1 :]:
+        if not line:
+            break
+        if line.startswith(" "):
+            rows[name] += "\n" + line.strip()
+        else:
+            name = line.split("  ")[0]
+            rows[name] = line
+    assert "allowed" in rows["simple GET"].splitlines()[0]
+    assert "allowed" in rows["PUT with JSON (preflighted)"].splitlines()[0]
+    assert "blocked (header_not_allowed)" in rows["custom header not allowed"]
+    assert "blocked (method_not_allowed)" in rows["DELETE not in allow_methods"]
+    assert "blocked (missing_allow_origin)" in rows["route without CORS"]
+    assert "allowed" in rows["WebSocket"].splitlines()[0]
     # Each row shows its request with its headers: the two GET /api/items rows differ.
-    assert "GET /api/items; X-Debug: 1" in verdicts["custom header not allowed"]
-    assert "X-Debug" not in verdicts["simple GET"]
+    assert "\nGET /api/items; X-Debug: 1\n" in rows["custom header not allowed"]
+    assert "X-Debug" not in rows["simple GET"]
     # The cookie rows show the session the API saw.
-    assert verdicts["who am I (credentials)"].endswith("session: demo-user")
+    assert rows["who am I (credentials)"].endswith("\nsession: demo-user")
     assert any(line.startswith("A preflight is the OPTIONS request") for line in lines)
+    # The whole output fits a 100-column terminal.
+    assert max(len(line) for line in lines) <= 100
     page_origin = lines[1].split()[1].rstrip("/")
     api_url = lines[0].split()[1]
     assert f"curl -si -H 'Origin: {page_origin}' {api_url}/api/items" in table
@@ -152,8 +184,11 @@ def test_a_signal_stops_both_servers_and_the_process(demo: Demo, number: int) ->
 def test_the_printed_check_command_runs_from_the_repository_root(demo: Demo) -> None:
     lines = demo.read_until("Serving")
     wait_listening(lines[0].split()[1])
-    line = next(line for line in lines if line.startswith("Check one yourself: "))
-    command = shlex.split(line.removeprefix("Check one yourself: "))
+    start = lines.index("Check one yourself (from this directory):") + 1
+    command_lines = [lines[start]]
+    while command_lines[-1].endswith("\\"):
+        command_lines.append(lines[start + len(command_lines)])
+    command = shlex.split(" ".join(line.removesuffix("\\") for line in command_lines))
     completed = subprocess.run(  # noqa: S603 - the command the demo printed
         command, capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=60, check=False
     )

@@ -513,7 +513,8 @@ async def test_preflight_request_on_the_wire() -> None:
     assert result.blocked_by == "header_not_allowed"
     assert result.explanation == (
         "the preflight's Access-Control-Allow-Headers (x-token) does not list 'content-type': "
-        "add 'content-type' to allow_headers"
+        "add 'content-type' to allow_headers; browsers keep no failed preflight answer, so the "
+        "next request asks the server again"
     )
     assert result.response is None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._legacy import DEFAULTS, QUART_CORS_EXEMPT_ATTRIBUTE
 from .decorators import cors, cors_exempt, route_cors, websocket_cors
 from .describe import EffectivePolicy, RouteDescription, describe
 from .errors import ConfigProblem, CORSConfigError
@@ -10,6 +11,8 @@ from .origins import CORSRequest
 from .signals import cors_rejected
 
 __all__ = [
+    "DEFAULTS",
+    "QUART_CORS_EXEMPT_ATTRIBUTE",
     "CORSConfigError",
     "CORSRequest",
     "ConfigProblem",

@@ -6,20 +6,28 @@
 
 Exit status: 0 the browser would allow the request, 1 it would block it, 2 usage error
 (bad arguments, bad URL, an app that cannot be imported or started, a missing optional
-dependency), 3 the server could not be reached (refused connection, timeout, TLS failure).
+dependency), 3 the server could not be reached (refused connection, timeout, TLS failure),
+141 stdout was closed before the report was written (``quart-cors routes ... | head -3``): the
+status a shell shows for a writer killed by SIGPIPE, without the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import importlib
+import inspect
+import io
 import json
 import logging
+import os
+import re
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, TextIO
 
 from quart import Quart
@@ -40,11 +48,14 @@ from .testing import (
     is_cors_safelisted_method,
     serialize_origin,
 )
+from .testing.origin import check_page_origin
 
 EXIT_ALLOWED = 0
 EXIT_BLOCKED = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
+# 128 + SIGPIPE: what a shell reports for a writer killed by a closed pipe.
+EXIT_CLOSED_PIPE = 128 + 13
 
 # Headers worth showing in a CORS trace; the rest is noise for this purpose.
 _SHOWN_RESPONSE_HEADERS = ("access-control-", "vary", "location", "content-type")
@@ -53,6 +64,12 @@ _SHOWN_RESPONSE_HEADERS = ("access-control-", "vary", "location", "content-type"
 class UsageError(Exception):
     """A problem with the command line itself (exit status 2)."""
 
+
+# What --app takes: the forms `quart --app` takes.
+APP_FORMS = (
+    "what `quart --app` takes: MODULE[:APP], FILE.py[:APP], or MODULE:create_app() with "
+    "literal arguments; imported from the current directory"
+)
 
 # What a user runs to get httpx: 0.9 is not on PyPI yet, so "quart-cors[http]" would fetch 0.8.0.
 HTTPX_INSTALL = "pip install httpx (or, in a clone of quart-cors, pip install '.[http]')"
@@ -87,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--app",
         metavar="MODULE:APP",
-        help="check a Quart app in-process (MODULE:APP, imported from the current directory)",
+        help=f"check a Quart app in-process ({APP_FORMS})",
     )
     check.add_argument("--origin", required=True, help="the page's origin, e.g. https://app.test")
     check.add_argument("--method", "-X", default="GET", help="the request method (default GET)")
@@ -143,7 +160,7 @@ def add_routes_parser(commands: Any) -> None:
         "--app",
         metavar="MODULE:APP",
         required=True,
-        help="the Quart app (MODULE:APP, imported from the current directory)",
+        help=f"the Quart app ({APP_FORMS})",
     )
     routes.add_argument(
         "--json",
@@ -162,30 +179,131 @@ def parse_header(text: str) -> tuple[str, str]:
 
 
 def load_app(spec: str) -> Quart:
-    """Import MODULE:APP (an app object, or a factory called without arguments)."""
-    module_name, _, attribute = spec.partition(":")
-    if not module_name:
-        raise UsageError(f"--app {spec!r}: expected MODULE:APP, e.g. myproject.app:app")
-    if "" not in sys.path:
-        sys.path.insert(0, "")
+    """Find the app as ``quart --app`` does (Quart's and Flask's CLI rules), for ``spec``:
+
+    - ``MODULE`` or ``MODULE:NAME``, where MODULE is a dotted name (``pkg.module``) or a file
+      (``notes_app.py``, ``./src/notes_app.py``, ``pkg/__init__.py``); a file's directory, or
+      that of the outermost package around it, goes first on ``sys.path``;
+    - NAME is an attribute (``app``; dotted, ``obj.app``, is also accepted), or a factory
+      call with literal arguments (``create_app()``, ``create_app('testing', debug=True)``);
+      a function given without parentheses is called without arguments;
+    - without NAME: ``app`` or ``application``, else the module's only Quart app, else a
+      ``create_app`` or ``make_app`` factory called without arguments.
+    """
+    # A colon followed by a slash belongs to a Windows path (C:\app.py), not to NAME.
+    module_path, *rest = re.split(r":(?![\\/])", spec, maxsplit=1)
+    name = rest[0] if rest else None
+    if not module_path or name == "":
+        raise UsageError(f"--app {spec!r}: expected MODULE[:NAME], e.g. myproject.app:app")
+    module_name = _import_name(module_path)
     try:
         module = importlib.import_module(module_name)
     except Exception as error:
         raise UsageError(f"--app {spec!r}: cannot import {module_name!r}: {error}") from error
-    target: object = module
-    for part in (attribute or "app").split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError as error:
-            raise UsageError(f"--app {spec!r}: {module_name!r} has no {part!r}") from error
-    if not isinstance(target, Quart) and callable(target):
-        try:
-            target = target()
-        except Exception as error:
-            raise UsageError(f"--app {spec!r}: calling the factory failed: {error!r}") from error
+    target = _find_app(module, spec) if name is None else _app_by_name(module, name, spec)
     if not isinstance(target, Quart):
         raise UsageError(f"--app {spec!r} is not a Quart app (got {type(target).__name__})")
     return target
+
+
+def _import_name(path: str) -> str:
+    """The module name for a dotted name or a file path; its root goes first on sys.path."""
+    location = os.path.realpath(path)
+    stem, extension = os.path.splitext(location)
+    if extension == ".py":
+        location = stem
+    if os.path.basename(location) == "__init__":
+        location = os.path.dirname(location)
+    parts: list[str] = []
+    while True:  # up through the packages around it (directories with an __init__.py)
+        location, part = os.path.split(location)
+        parts.append(part)
+        if not os.path.exists(os.path.join(location, "__init__.py")):
+            break
+    if sys.path[:1] != [location]:
+        sys.path.insert(0, location)
+    return ".".join(reversed(parts))
+
+
+def _find_app(module: ModuleType, spec: str) -> object:
+    """No NAME given: app or application, the only Quart instance, or create_app/make_app."""
+    for attribute in ("app", "application"):
+        found = getattr(module, attribute, None)
+        if isinstance(found, Quart):
+            return found
+    apps = [value for value in vars(module).values() if isinstance(value, Quart)]
+    if len(apps) > 1:
+        raise UsageError(
+            f"--app {spec!r}: {module.__name__!r} holds several Quart apps: "
+            f"name one, as in {module.__name__}:app"
+        )
+    if apps:
+        return apps[0]
+    for attribute in ("create_app", "make_app"):
+        factory = getattr(module, attribute, None)
+        if inspect.isfunction(factory):
+            return _call_factory(factory, (), {}, spec)
+    raise UsageError(
+        f"--app {spec!r}: {module.__name__!r} has no Quart app or factory: "
+        f"name it, as in {module.__name__}:app"
+    )
+
+
+def _app_by_name(module: ModuleType, name: str, spec: str) -> object:
+    """NAME: an attribute (dotted or not), or a call of a function with literal arguments."""
+    try:
+        expression = ast.parse(name.strip(), mode="eval").body
+    except SyntaxError:
+        expression = None
+    arguments: tuple[Any, ...] = ()
+    keywords: dict[str, Any] = {}
+    called = isinstance(expression, ast.Call)
+    if isinstance(expression, ast.Call):
+        literal = all(item.arg is not None for item in expression.keywords)  # no f(**mapping)
+        try:
+            arguments = tuple(ast.literal_eval(item) for item in expression.args)
+            keywords = {str(item.arg): ast.literal_eval(item.value) for item in expression.keywords}
+        except ValueError:
+            literal = False
+        if not literal:
+            raise UsageError(
+                f"--app {spec!r}: a factory's arguments must be literal values (strings, "
+                "numbers, lists...), as with quart --app"
+            )
+        expression = expression.func
+    path = _dotted_name(expression)
+    if path is None:
+        raise UsageError(
+            f"--app {spec!r}: NAME must be an attribute name or a call such as create_app()"
+        )
+    target: object = module
+    for part in path:
+        try:
+            target = getattr(target, part)
+        except AttributeError as error:
+            raise UsageError(f"--app {spec!r}: {module.__name__!r} has no {part!r}") from error
+    if inspect.isfunction(target) or (called and callable(target)):
+        return _call_factory(target, arguments, keywords, spec)
+    return target
+
+
+def _dotted_name(expression: ast.expr | None) -> list[str] | None:
+    """['obj', 'app'] for ``obj.app``; None for anything but names joined by dots."""
+    if isinstance(expression, ast.Name):
+        return [expression.id]
+    if isinstance(expression, ast.Attribute):
+        head = _dotted_name(expression.value)
+        return None if head is None else [*head, expression.attr]
+    return None
+
+
+def _call_factory(
+    factory: Any, arguments: tuple[Any, ...], keywords: dict[str, Any], spec: str
+) -> object:
+    try:
+        return factory(*arguments, **keywords)
+    except Exception as error:
+        raise UsageError(f"--app {spec!r}: calling the factory failed: {error!r}") from error
 
 
 def preflight_reasons(method: str, headers: Headers, *, cross_origin: bool = True) -> list[str]:
@@ -235,14 +353,18 @@ def report_fetch(result: FetchResult, out: TextIO) -> int:
         print("Request sent: none (the preflight failed)", file=out)
     for warning in result.warnings:
         print(f"Warning ({warning.code}): {warning.message}", file=out)
+    # The explanation ends with how long the preflight answer is kept: a line of its own here.
+    explanation = result.explanation.removesuffix(f"; {result.preflight_reuse}")
     if result.ok:
-        print(f"Verdict: ALLOWED - {result.explanation}", file=out)
+        print(f"Verdict: ALLOWED - {explanation}", file=out)
         readable = ", ".join(result.readable_headers) or "(none)"
         print(f"JavaScript can read these response headers: {readable}", file=out)
-        return EXIT_ALLOWED
-    print(f"Verdict: BLOCKED ({result.blocked_by})", file=out)
-    print(f"Fix: {result.explanation}", file=out)
-    return EXIT_BLOCKED
+    else:
+        print(f"Verdict: BLOCKED ({result.blocked_by})", file=out)
+        print(f"Fix: {explanation}", file=out)
+    if result.preflight_reuse:
+        print(f"Preflight cache: {result.preflight_reuse}", file=out)
+    return EXIT_ALLOWED if result.ok else EXIT_BLOCKED
 
 
 def report_websocket(result: WebSocketResult, out: TextIO) -> int:
@@ -294,16 +416,10 @@ class Request:
 def parse_request(args: argparse.Namespace) -> Request:
     """Refuse an --origin, -H or --method a browser would never send (exit status 2)."""
     origin = args.origin
-    if origin != "null":
-        try:
-            canonical = serialize_origin(origin)
-        except ValueError:
-            canonical = ""
-        if canonical != origin or not origin.startswith(("http://", "https://")):
-            raise UsageError(
-                f"--origin {origin!r} is not a serialized origin: use scheme://host[:port] "
-                "in lowercase, without path or trailing slash (or null)"
-            )
+    try:
+        check_page_origin(origin, "--origin")  # the same message Browser() gives
+    except ValueError as error:
+        raise UsageError(str(error)) from error
     headers = [parse_header(text) for text in args.headers]
     try:
         method = checked_method(args.method, args.data)
@@ -338,10 +454,7 @@ async def simulate(
     """Run the simulated fetch (or WebSocket) against ``target``, print it; the exit status."""
     url = args.target
     origin, method, headers = request.origin, request.method, request.headers
-    try:
-        browser = Browser(target, origin, base_url=base_url)
-    except ValueError as error:
-        raise UsageError(f"--origin: {error}") from error
+    browser = Browser(target, origin, base_url=base_url)
     if args.websocket:
         return report_websocket(await browser.websocket(url), out)
     cross_origin = serialize_origin(browser.resolve(url)) != origin
@@ -429,8 +542,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = run_routes if args.command == "routes" else run_check
+    # The report is written once the command is done, so that the app's start-up and
+    # shut-down run in full even when the reader of stdout goes away early.
+    report = io.StringIO()
     try:
-        return asyncio.run(command(args, sys.stdout))
+        status = asyncio.run(command(args, report))
     except UsageError as error:
         print(f"quart-cors: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -442,3 +558,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNREACHABLE
     except KeyboardInterrupt:
         return 130
+    return write_report(report.getvalue(), status)
+
+
+def write_report(text: str, status: int) -> int:
+    """Print the report; ``status``, or EXIT_CLOSED_PIPE when stdout's reader has gone."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `quart-cors routes ... | head -3`: the reader has what it wanted. Python ignores
+        # SIGPIPE, so the write failed instead of killing us; exit as a killed writer would
+        # look to the shell, and point stdout at devnull so that the flush at exit is quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_CLOSED_PIPE
+    return status

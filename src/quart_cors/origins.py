@@ -307,7 +307,18 @@ def _origin_items(value: object, setting: str, problems: list[ConfigProblem]) ->
             )
         )
         return ()
+    if isinstance(value, (set, frozenset)):  # unordered: sorted, so every run describes alike
+        return sorted(value, key=_set_order)
     return list(value)
+
+
+def _set_order(item: object) -> tuple[int, str]:
+    """Strings by value, then regexes by pattern, then callables by qualified name."""
+    if isinstance(item, str):
+        return 0, item
+    if isinstance(item, re.Pattern):
+        return 1, repr(item.pattern)
+    return 2, getattr(item, "__qualname__", None) or repr(item)
 
 
 def _add_origin(item: object, setting: str, tables: _Tables, problems: list[ConfigProblem]) -> None:

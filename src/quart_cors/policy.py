@@ -480,6 +480,8 @@ def _items(name: str, value: object, problems: list[ConfigProblem]) -> list[str]
     if isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
         problems.append(ConfigProblem(errors.LIST_ITEM_TYPE, name, value, "use a list of strings"))
         return []
+    if isinstance(value, (set, frozenset)):  # unordered: sorted, so every run sends the same
+        value = sorted(value, key=repr)
     items = []
     for item in value:
         if isinstance(item, str):

@@ -52,7 +52,12 @@ from .messages import (
 from .messages import Credentials as Credentials
 from .messages import Headers as Headers
 from .origin import serialize_origin
-from .preflight_cache import PreflightCacheEntry, parse_max_age
+from .preflight_cache import (
+    PreflightCacheEntry,
+    parse_max_age,
+    preflight_lifetimes,
+    preflight_reuse,
+)
 from .readable_headers import readable_response_headers
 from .transports import HTTPXTransport, QuartTransport, Transport, TransportError
 
@@ -81,7 +86,9 @@ __all__ = [
     "parse_max_age",
     "parse_token_list",
     "preflight_check",
+    "preflight_lifetimes",
     "preflight_request_headers",
+    "preflight_reuse",
     "readable_response_headers",
     "serialize_origin",
 ]

@@ -3,6 +3,7 @@ in the order of the Fetch Standard's main fetch (F#main-fetch, F#http-redirect-f
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,14 +30,13 @@ from .messages import (
     HTTPResponse,
     WebSocketResult,
 )
-from .origin import (
-    canonical_url,
-    origin_problem,
-    redirect_tainted,
-    serialize_origin,
-    suggested_origin,
+from .origin import canonical_url, check_page_origin, redirect_tainted, serialize_origin
+from .preflight_cache import (
+    FAILED_PREFLIGHT_NOT_KEPT,
+    PreflightCacheEntry,
+    parse_max_age,
+    preflight_reuse,
 )
-from .preflight_cache import PreflightCacheEntry, parse_max_age
 from .readable_headers import readable_response_headers
 from .transports import QuartTransport, Transport
 
@@ -93,12 +93,17 @@ class _Trace:
     redirects: list[HTTPResponse] = field(default_factory=list)
     warnings: list[FetchWarning] = field(default_factory=list)
     readable_headers: dict[str, str] = field(default_factory=dict)
+    preflight_reuse: str = ""
 
     def result(self, block: Block | None, explanation: str = "") -> FetchResult:
+        if block is not None:
+            explanation = block.explanation
+        if self.preflight_reuse:
+            explanation = f"{explanation}; {self.preflight_reuse}"
         return FetchResult(
             ok=block is None,
             blocked_by=None if block is None else block.code,
-            explanation=explanation if block is None else block.explanation,
+            explanation=explanation,
             url=self.url,
             request=self.request,
             preflight_request=self.preflight_request,
@@ -106,6 +111,7 @@ class _Trace:
             response=self.response,
             readable_headers=self.readable_headers if block is None else {},
             preflight_from_cache=self.preflight_from_cache,
+            preflight_reuse=self.preflight_reuse,
             redirects=tuple(self.redirects),
             warnings=tuple(self.warnings),
         )
@@ -148,18 +154,7 @@ class Browser:
                 base_url = f"http://{target.config.get('SERVER_NAME') or 'localhost'}"
         else:
             self.transport = target
-        problem = origin_problem(origin)
-        if problem is not None:
-            suggestion = suggested_origin(origin)
-            use = (
-                f"use {suggestion!r}"
-                if suggestion is not None
-                else "use scheme://host[:port], or 'null' for an opaque origin"
-            )
-            raise ValueError(
-                f"origin {origin!r} is not a serialized origin as browsers send it "
-                f"({problem}): {use}"
-            )
+        check_page_origin(origin)
         self.origin = origin
         self.base_url = base_url or "http://localhost"
         self.strict = strict
@@ -350,16 +345,22 @@ class Browser:
         unsafe = cors_unsafe_request_header_names(fetch.headers, strict=self.strict)
         key = (origin, trace.url)
         cached = self.preflight_cache.get(key)
+        now = self.clock()
         if cached is not None and cached.allows(
-            fetch.method, unsafe, fetch.credentials, self.clock(), strict=self.strict
+            fetch.method, unsafe, fetch.credentials, now, strict=self.strict
         ):
             trace.preflight_from_cache = True
+            trace.preflight_reuse = (
+                "a cached preflight answer covered it, which Chromium reuses for another "
+                f"{math.ceil(cached.expires - now)} s"
+            )
             return None
         request = HTTPRequest(
             "OPTIONS", trace.url, preflight_request_headers(origin, fetch.method, unsafe)
         )
         response = await self.transport.send(request)
         trace.preflight_request, trace.preflight = request, response
+        trace.preflight_reuse = FAILED_PREFLIGHT_NOT_KEPT  # until it passes, below
         location = response.get("location")
         if response.status in _REDIRECT_STATUSES and location is not None:
             return Block(
@@ -379,6 +380,7 @@ class Browser:
         )
         trace.warnings.extend(warnings)
         if block is None:
+            trace.preflight_reuse = preflight_reuse(response.get("access-control-max-age"))
             max_age = parse_max_age(response.get("access-control-max-age"))
             methods = parse_token_list(response.get("access-control-allow-methods")) or ()
             if fetch.use_cors_preflight and not methods:

@@ -92,6 +92,9 @@ class FetchResult:
     preflight_from_cache: bool = False
     redirects: tuple[HTTPResponse, ...] = ()
     warnings: tuple[FetchWarning, ...] = ()
+    # How long browsers reuse the preflight answer, or that a failed one is not kept; "" when
+    # no preflight was involved. ``explanation`` ends with it.
+    preflight_reuse: str = ""
 
     @property
     def status(self) -> int | None:

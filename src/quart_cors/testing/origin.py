@@ -162,6 +162,25 @@ def suggested_origin(value: str) -> str | None:
     return suggestion if origin_problem(suggestion) is None else None
 
 
+def check_page_origin(origin: str, name: str = "origin") -> None:
+    """Raise ValueError, naming the form to use, unless a browser could send ``origin``.
+
+    ``name`` starts the message: ``Browser`` says "origin", ``quart-cors check`` "--origin".
+    """
+    problem = origin_problem(origin)
+    if problem is None:
+        return
+    suggestion = suggested_origin(origin)
+    use = (
+        f"use {suggestion!r}"
+        if suggestion is not None
+        else "use scheme://host[:port], or 'null' for an opaque origin"
+    )
+    raise ValueError(
+        f"{name} {origin!r} is not a serialized origin as browsers send it ({problem}): {use}"
+    )
+
+
 def redirect_tainted(origin: str, url_list: Sequence[str]) -> bool:
     """F#concept-request-tainted-origin: a cross-origin URL led to yet another origin."""
     origins = [serialize_origin(url) for url in url_list]

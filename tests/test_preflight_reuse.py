@@ -147,8 +147,9 @@ def test_check_prints_it(
 ) -> None:
     (tmp_path / "reuse_app.py").write_text(
         "from quart import Quart\nfrom quart_cors import cors\n\n"
-        "app = cors(Quart('reuse'), allow_origin='https://app.test', max_age=86400)\n\n"
-        "@app.put('/items')\nasync def items():\n    return ''\n"
+        "app = cors(Quart('reuse'), allow_origin='https://app.test', max_age=86400,\n"
+        "           allow_methods=['PUT', 'PATCH'])\n\n"
+        "@app.route('/items', methods=['PUT', 'PATCH'])\nasync def items():\n    return ''\n"
     )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
@@ -162,7 +163,7 @@ def test_check_prints_it(
         "in Firefox and 600 s in WebKit (Access-Control-Max-Age: 86400, capped per browser), so "
         "a change to it on the server reaches them only after that"
     )
-    status = main(["check", "--app", "reuse_app.py", "/items", "-X", "PATCH", "--origin", ORIGIN])
+    status = main(["check", "--app", "reuse_app.py", "/items", "-X", "DELETE", "--origin", ORIGIN])
     lines = capsys.readouterr().out.splitlines()
     assert status == 1
     assert lines[-2].startswith("Fix: ")

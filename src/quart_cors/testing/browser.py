@@ -6,10 +6,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
 
 from quart import Quart
+
+from quart_cors.diagnose import diagnose
 
 from .checks import cors_check, parse_token_list, preflight_check
 from .classification import (
@@ -67,6 +69,19 @@ def _header_list(
         else:
             combined[key] = (name, value)
     return list(combined.values())
+
+
+# The blocks a CORS policy causes (an origin, method, header or credentials it does not allow);
+# the others (a redirect, a bad status, a malformed header) are the response's own doing.
+_POLICY_BLOCKS = frozenset(
+    prefix + code
+    for prefix in ("", "preflight_")
+    for code in (
+        "missing_allow_origin",
+        "wildcard_origin_not_allowed",
+        "invalid_allow_credentials",
+    )
+) | {"method_not_allowed", "header_not_allowed"}
 
 
 @dataclass
@@ -255,7 +270,29 @@ class Browser:
         elif body is not None:
             payload = bytes(body)
         fetch = _Fetch(method, author_headers, payload, credentials, use_cors_preflight)
-        return await self._main_fetch(fetch, trace)
+        result = await self._main_fetch(fetch, trace)
+        return result if result.ok else await self._diagnosed(result, fetch)
+
+    async def _diagnosed(self, result: FetchResult, fetch: _Fetch) -> FetchResult:
+        """For an app in process: the explanation names the setting of the serving rule's
+        effective policy that refuses the request (see quart_cors.diagnose), when one does."""
+        transport = self.transport
+        if not isinstance(transport, QuartTransport) or result.blocked_by not in _POLICY_BLOCKS:
+            return result
+        found = await diagnose(
+            transport.app,
+            result.url,  # after any redirects, with the method they left
+            fetch.method,
+            self.origin,
+            unsafe_header_names=cors_unsafe_request_header_names(fetch.headers),
+            credentials=fetch.credentials == "include",
+        )
+        if found is None:
+            return result
+        explanation = found.text
+        if result.preflight_reuse:
+            explanation = f"{explanation}; {result.preflight_reuse}"
+        return replace(result, explanation=explanation, diagnosis=found)
 
     async def _main_fetch(self, fetch: _Fetch, trace: _Trace) -> FetchResult:
         """F#main-fetch and F#http-redirect-fetch: preflight, request, CORS check, redirects."""

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 Credentials = Literal["omit", "same-origin", "include"]
 Headers = Sequence[tuple[str, str]]
+
+if TYPE_CHECKING:
+    from quart_cors.diagnose import Diagnosis
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class FetchResult:
     # How long browsers reuse the preflight answer, or that a failed one is not kept; "" when
     # no preflight was involved. ``explanation`` ends with it.
     preflight_reuse: str = ""
+    # For an app in process: the setting of the serving rule's policy that refuses the request,
+    # with where it comes from and the change that fixes it (``explanation`` then says so).
+    diagnosis: Diagnosis | None = None
 
     @property
     def status(self) -> int | None:

@@ -86,7 +86,17 @@ def test_json_has_the_stable_shape_and_sees_the_startup(
     routes = json.loads(out)
     assert [route["endpoint"] for route in routes] == ["api.items", None, "api.<unmatched>"]
     items = routes[0]
-    assert set(items) == {"rule", "endpoint", "methods", "websocket", "cors", "policy", "sources"}
+    assert set(items) == {
+        "rule",
+        "endpoint",
+        "url_prefix",
+        "methods",
+        "websocket",
+        "cors",
+        "policy",
+        "sources",
+        "problem",
+    }
     assert (items["rule"], items["methods"], items["websocket"], items["cors"]) == (
         "/api/items",
         ["GET"],

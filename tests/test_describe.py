@@ -90,6 +90,7 @@ def test_route_cors_record_in_its_stable_json_shape() -> None:
     assert record.to_json() == {
         "rule": "/account",
         "endpoint": "delete_account",
+        "url_prefix": None,
         "methods": ["DELETE"],
         "websocket": False,
         "cors": "on",
@@ -113,15 +114,18 @@ def test_route_cors_record_in_its_stable_json_shape() -> None:
             "send_origin_wildcard": "default",
             "allow_private_network": "default",
         },
+        "problem": None,
     }
     assert list(record.to_json()) == [
         "rule",
         "endpoint",
+        "url_prefix",
         "methods",
         "websocket",
         "cors",
         "policy",
         "sources",
+        "problem",
     ]
 
 
@@ -203,11 +207,13 @@ def test_exempt_and_off_have_no_policy() -> None:
     assert records[None].to_json() == {
         "rule": None,
         "endpoint": None,
+        "url_prefix": "",
         "methods": [],
         "websocket": False,
         "cors": "off",
         "policy": None,
         "sources": None,
+        "problem": None,
     }
 
 

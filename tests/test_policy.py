@@ -115,7 +115,7 @@ def test_layers_import_down_only_and_no_quart(module: str, allowed_internal: set
                 ".settings",
             },
         ),
-        ("describe", {"._common", ".app_state", ".policy", ".settings", ".views"}),
+        ("describe", {"._common", ".app_state", ".policy", ".serving", ".settings", ".views"}),
         ("extension_object", {".decorators", ".settings"}),
     ],
 )

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from quart import Quart
 
+from . import errors
 from ._common import (
     EXEMPT,
     OWN_OPTIONS,
@@ -92,6 +93,11 @@ class AppCORS:
                 for problem in error.problems:
                     problems.setdefault(str(problem), problem)
         for problem in placement_problems(views, self.installed):
+            if problem.code == errors.ROUTE_CORS_MISPLACED and not self.installed:
+                # Without cors() nothing of quart-cors runs for that view: the app serves it
+                # without CORS, as it would with no route_cors at all. Say so; refuse nothing.
+                logger.warning("%s (the app serves it without CORS headers)", problem)
+                continue
             problems.setdefault(str(problem), problem)
         if problems:
             raise CORSConfigError(problems.values(), f"app {self.app.name!r}")

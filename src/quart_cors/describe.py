@@ -17,8 +17,9 @@ from werkzeug.routing import Rule
 from ._common import OWN_OPTIONS, ROUTE_CORS_SOURCE, ROUTE_LAYER, WEBSOCKET_CORS_SOURCE
 from .app_state import AppCORS
 from .policy import FIELDS, Policy
+from .serving import unmatched_endpoint
 from .settings import field_sources
-from .views import method_handler_layers
+from .views import method_handler_layers, misplaced_route_cors_endpoints
 
 CORSStatus = Literal["on", "exempt", "off"]
 
@@ -84,17 +85,21 @@ class RouteDescription:
     sources: Mapping[str, str] | None
     # The url_prefix a 404 pseudo-route stands for ("" for the app's own 404).
     url_prefix: str | None = None
+    # What is wrong with the route although the app serves it (a route_cors that does nothing).
+    problem: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape printed by ``quart-cors routes --json``."""
         return {
             "rule": self.rule,
             "endpoint": self.endpoint,
+            "url_prefix": self.url_prefix,
             "methods": list(self.methods),
             "websocket": self.websocket,
             "cors": self.cors,
             "policy": None if self.policy is None else self.policy.to_json(),
             "sources": None if self.sources is None else dict(self.sources),
+            "problem": self.problem,
         }
 
 
@@ -109,11 +114,27 @@ def describe(app: Quart) -> list[RouteDescription]:
     records = [
         record for rule in app.url_map.iter_rules() for record in _describe_rule(state, rule)
     ]
-    records.append(_describe_endpoint(state, None, url_prefix=""))
-    records.extend(
-        _describe_endpoint(state, f"{name}.<unmatched>", url_prefix=prefix)
-        for name, prefix in state.blueprint_prefixes.items()
-    )
+    records.extend(_not_found_records(state))
+    return records
+
+
+# A path segment no rule and no url_prefix has: what follows a prefix in an unmatched path.
+_PROBE = "/\x00quart-cors-404"
+
+
+def _not_found_records(state: AppCORS) -> list[RouteDescription]:
+    """The 404 pseudo-routes that some unmatched path really takes, as the app decides it.
+
+    The app's own row only when some path is under no blueprint's url_prefix; a blueprint's
+    only when it is the innermost owner of its prefix; none for a prefix with a converter.
+    """
+    records = []
+    if unmatched_endpoint(state, _PROBE) is None:
+        records.append(_describe_endpoint(state, None, url_prefix=""))
+    for name, prefix in state.blueprint_prefixes.items():
+        pseudo = f"{name}.<unmatched>"
+        if unmatched_endpoint(state, prefix + _PROBE) == pseudo:
+            records.append(_describe_endpoint(state, pseudo, url_prefix=prefix))
     return records
 
 
@@ -158,7 +179,16 @@ def _describe_endpoint(
         sources = field_sources(named_layers, state.config or {})
         if any(source == WEBSOCKET_CORS_SOURCE for source, _ in named_layers):
             sources["allow_credentials"] = WEBSOCKET_CORS_SOURCE  # it switches them off
+    problem = None
+    if endpoint is not None and endpoint in misplaced_route_cors_endpoints(
+        state.app.view_functions
+    ):
+        problem = (
+            f"E070: route_cors is above @app.route, so it does nothing and {endpoint!r} is "
+            "served without CORS; put @route_cors below @app.route"
+        )
     return RouteDescription(
+        problem=problem,
         rule=None if rule is None else rule.rule,
         endpoint=endpoint,
         methods=methods or (() if rule is None else _served_methods(rule, view)),
@@ -216,6 +246,8 @@ def format_table(records: Sequence[RouteDescription], width: int = TABLE_WIDTH) 
     value_width = max(width - len(_INDENT) - setting_width - source_width - 2 * 2, 12)
     for record, row in zip(records, rows, strict=True):
         lines.append(_row(row, caps))
+        if record.problem is not None:
+            lines.append(f"{_INDENT}! {record.problem}")
         if record.policy is None or record.sources is None:
             continue
         for name, value in record.policy.to_json().items():
@@ -230,8 +262,8 @@ def format_table(records: Sequence[RouteDescription], width: int = TABLE_WIDTH) 
 def _rule_text(record: RouteDescription) -> str:
     if record.rule is not None:
         return f"{record.rule} (websocket)" if record.websocket else record.rule
-    if record.url_prefix:
-        return f"(404 under {record.url_prefix})"
+    if record.endpoint is not None:  # a blueprint's 404s
+        return f"(404 under {record.url_prefix or '/'})"
     return "(404)"
 
 

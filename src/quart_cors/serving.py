@@ -88,9 +88,15 @@ def served_by(state: AppCORS, request_: Any) -> tuple[str | None, Policy | None]
 
 
 def unmatched_endpoint(state: AppCORS, path: str) -> str | None:
-    """The pseudo-endpoint of a 404: "<blueprint>.<unmatched>", or None for the app's."""
+    """The pseudo-endpoint of a 404: "<blueprint>.<unmatched>", or None for the app's.
+
+    A url_prefix with a converter (``/<tenant>``) is a pattern for the blueprint's rules, not a
+    path: no 404 is "under" it, so its blueprint never takes one.
+    """
     owner, best = None, (-1, -1)
     for name, prefix in state.blueprint_prefixes.items():
+        if "<" in prefix:
+            continue
         if path == prefix or path.startswith(prefix + "/"):
             # The longest prefix wins; for equal prefixes, the innermost blueprint.
             rank = (len(prefix), name.count("."))

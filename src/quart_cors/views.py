@@ -56,7 +56,7 @@ def placement_problems(
             "route_cors is above @app.route, so the app registered the undecorated view and "
             "route_cors does nothing; put @route_cors below @app.route (nearest the function)",
         )
-        for endpoint in _misplaced_route_cors_endpoints(views)
+        for endpoint in misplaced_route_cors_endpoints(views)
     ]
     for endpoint, view in views.items():
         view_class = getattr(view, "view_class", None)
@@ -87,7 +87,7 @@ def placement_problems(
     return problems
 
 
-def _misplaced_route_cors_endpoints(views: Mapping[str, Callable[..., Any]]) -> list[str]:
+def misplaced_route_cors_endpoints(views: Mapping[str, Callable[..., Any]]) -> list[str]:
     """Endpoints whose view route_cors wrapped, while the app registered the unwrapped function.
 
     A function may also be registered twice on purpose, once plain and once wrapped: it is

@@ -10,13 +10,18 @@
 | `quirks` | no quart-cors: fixed CORS answers, to pin one browser rule at a time      |
 | `tenants`| app `cors()` and a `route_cors` whose origin callables read the request's Host |
 | `promise`| several policies on one URL: what a cached preflight may not carry past a rule |
+| `demo`   | the API of `examples/demo.py`, for its eight calls and their "why" column    |
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from quart import Blueprint, Quart, Response, abort, redirect, request, websocket
@@ -498,6 +503,25 @@ def make_promise(origins: Origins) -> Quart:
     )
 
 
+def load_demo() -> ModuleType:
+    """examples/demo.py as a module (the examples are not a package)."""
+    name = "quart_cors_example_demo"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def make_demo(origins: Origins) -> Quart:
+    app: Quart = load_demo().create_api(origins.page)
+    return app
+
+
 APP_FACTORIES = {
     "api": make_api,
     "creds": make_creds,
@@ -506,4 +530,5 @@ APP_FACTORIES = {
     "quirks": make_quirks,
     "tenants": make_tenants,
     "promise": make_promise,
+    "demo": make_demo,
 }

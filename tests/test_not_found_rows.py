@@ -181,3 +181,25 @@ async def test_a_misplaced_route_cors_is_one_truth_everywhere(
     assert result.diagnosis is not None
     assert result.diagnosis.cause == "misplaced_route_cors"
     assert "put @route_cors below @app.route" in result.explanation
+
+
+def test_routes_says_when_an_app_without_cors_fails_only_on_its_first_request(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # E071 in an app with route_cors only: the app starts; its route_cors views answer 500.
+    (tmp_path / "mv_app.py").write_text(
+        "from quart import Quart\nfrom quart.views import MethodView\n"
+        "from quart_cors import route_cors\n\n"
+        "class Account(MethodView):\n"
+        "    @route_cors(allow_origin=['https://admin.example'])\n"
+        "    async def delete(self):\n        return ''\n\n"
+        "app = Quart('mv')\napp.add_url_rule('/account', view_func=Account.as_view('account'))\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from quart_cors.cli import main
+
+    assert main(["routes", "--app", "mv_app.py"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("quart-cors: the app starts (it has no cors()), but its first request")
+    assert "E071" in err

@@ -490,6 +490,11 @@ class StartupError(Exception):
     """The app's own start-up (before_serving) failed; the message is the app's."""
 
 
+class FirstRequestError(Exception):
+    """An app without cors() started, but its CORS configuration is invalid: quart-cors
+    compiles it on the first request to a route_cors view, which then fails with a 500."""
+
+
 @asynccontextmanager
 async def serving(app: Quart, timeout: float = 60.0) -> AsyncIterator[None]:
     """Run the app's start-up and shut-down through the ASGI lifespan protocol, as servers do."""
@@ -529,7 +534,10 @@ async def run_routes(args: argparse.Namespace, out: TextIO) -> int:
     """Start the app, describe its routes, print them as a table or as JSON."""
     app = load_app(args.app)
     async with serving(app):
-        records = describe(app)
+        try:
+            records = describe(app)
+        except CORSConfigError as error:  # under cors() the start-up has failed already
+            raise FirstRequestError(str(error)) from error
     if args.json:
         print(json.dumps([record.to_json() for record in records], indent=2), file=out)
     else:
@@ -552,6 +560,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except (CORSConfigError, StartupError) as error:
         print(f"quart-cors: the app's start-up failed: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except FirstRequestError as error:
+        print(
+            "quart-cors: the app starts (it has no cors()), but its first request to a "
+            f"route_cors view fails with a 500: {error}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except TransportError as error:
         print(f"quart-cors: {error}", file=sys.stderr)

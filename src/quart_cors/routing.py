@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import MapAdapter, RequestRedirect, Rule
 from werkzeug.sansio.utils import get_host
 
-from ._compat import request_path
+from ._compat import request_path, rule_path_tokens
 from .policy import Policy
 
 # Quart's ASGI scopes are TypedDicts; this layer only reads a few keys.
@@ -57,28 +57,32 @@ class _Shape(NamedTuple):
 
 
 def _shape(rule: Rule) -> _Shape:
+    """The rule's path as Werkzeug matches it: its parsed tokens, not the rule's raw text.
+
+    The raw text differs where Werkzeug merged slashes ('/a//b' is '/a/b') and where a
+    converter's arguments hold a "/" (``<regex("[a-z]+/[a-z]+"):name>``).
+    """
+    tokens = rule_path_tokens(rule)
     converters = getattr(rule, "_converters", None)
-    # A converter that may match "/" makes the rest of the path unknown. Without the parsed
-    # converters (a rule not bound to a map), every converter is taken to be one.
-    spanning = None
-    if converters is not None:
-        spanning = [
-            name
-            for name, converter in converters.items()
-            if not getattr(converter, "part_isolating", True) or "/" in converter.regex
-        ]
+    if tokens is None or converters is None:
+        # Not bound to a map: nothing is known after the root, so it may share any URL.
+        return _Shape(("",), 1)
     segments: list[str | None] = []
+    static: str | None = ""
     spans_at = None
-    for index, segment in enumerate(rule.rule.split("/")):
-        if "<" not in segment:
-            segments.append(segment)
-            continue
-        segments.append(None)
-        if spans_at is None and (
-            spanning is None
-            or any(f":{name}>" in segment or f"<{name}>" in segment for name in spanning)
-        ):
-            spans_at = index
+    for is_variable, data in tokens:
+        if not is_variable and data == "/":
+            segments.append(static)
+            static = ""
+        elif is_variable:
+            static = None
+            # A converter that is not part-isolating may match "/": Werkzeug then matches
+            # the rest of the path against one regex, so the rest is unknown.
+            if spans_at is None and not getattr(converters.get(data), "part_isolating", False):
+                spans_at = len(segments)
+        elif static is not None:
+            static += data
+    segments.append(static)
     return _Shape(tuple(segments), spans_at)
 
 

@@ -1,0 +1,100 @@
+"""Findings of an outside review of the whole-URL promise (docs/behaviour.md, section 3.3).
+
+Each test drives the simulated browser with a cache that never expires: a request that the rule
+serving it refuses for the page's origin must never reach that rule's view because of an answer
+the browser kept from an earlier preflight to the same URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from quart import Quart, request
+from werkzeug.routing import BaseConverter, Map
+
+from quart_cors import cors, route_cors
+from quart_cors.testing import Browser
+
+PARTNER = "https://partner.example"
+ADMIN = "https://admin.example"
+MAX_AGE = "Access-Control-Max-Age"
+JSON = {"Content-Type": "application/json"}
+
+
+def never_clock() -> float:
+    """A clock that never moves: every cached answer stays within its Max-Age."""
+    return 0.0
+
+
+@dataclass
+class Views:
+    """Which views ran, by name and method."""
+
+    calls: list[str] = field(default_factory=list)
+
+    def view(self, name: str) -> Callable[..., Any]:
+        async def view(**_: Any) -> str:
+            self.calls.append(f"{name} {request.method}")
+            return name
+
+        view.__name__ = name
+        return view
+
+
+def partner_app() -> tuple[Quart, Views]:
+    """An app whose policy lets the partner send any method, kept for 600 s."""
+    app = Quart(__name__)
+    cors(app, allow_origin=[PARTNER], allow_credentials=True, max_age=600)
+    return app, Views()
+
+
+def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    return route_cors(allow_origin=[ADMIN], allow_credentials=True)(view)
+
+
+async def get_then_delete(app: Quart, url: str) -> None:
+    """The partner's page: a non-simple GET, then a DELETE to the same URL."""
+    browser = Browser(app, PARTNER, clock=never_clock)
+    await browser.fetch(url, headers=JSON, credentials="include")
+    await browser.fetch(url, method="DELETE", credentials="include")
+
+
+# --- rule shapes the overlap analysis read from the raw rule text ------------------------------
+
+
+class RegexConverter(BaseConverter):
+    """The common Flask recipe: ``<regex("..."):name>``, here one that spans a slash."""
+
+    part_isolating = False
+
+    def __init__(self, url_map: Map, *items: str) -> None:
+        super().__init__(url_map)
+        self.regex = items[0]
+
+
+async def test_a_converter_argument_with_a_slash_does_not_hide_an_overlap() -> None:
+    # '/files/<regex("[a-z]+/[a-z]+"):name>' split at every "/" read '[a-z]+"):name>' as a
+    # static segment, so /files/team/logo seemed served by one rule only.
+    app, views = partner_app()
+    app.url_map.converters["regex"] = RegexConverter
+    app.add_url_rule(
+        '/files/<regex("[a-z]+/[a-z]+"):name>', "files", views.view("files"), methods=["GET"]
+    )
+    app.add_url_rule("/files/team/logo", "logo", admin_only(views.view("logo")), methods=["DELETE"])
+    await get_then_delete(app, "/files/team/logo")
+    assert views.calls == ["files GET"]
+
+
+@pytest.mark.parametrize(("public", "strict"), [("/a/b", "/a//b"), ("/a//b", "/a/b")])
+async def test_a_rule_written_with_double_slashes_shares_the_url_it_matches(
+    public: str, strict: str
+) -> None:
+    # Werkzeug merges the slashes of a rule (merge_slashes, on by default): '/a//b' is '/a/b'.
+    app, views = partner_app()
+    app.add_url_rule(public, "public", views.view("public"), methods=["GET"])
+    app.add_url_rule(strict, "strict", admin_only(views.view("strict")), methods=["DELETE"])
+    await get_then_delete(app, "/a/b")
+    assert views.calls == ["public GET"]

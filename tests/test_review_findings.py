@@ -98,3 +98,25 @@ async def test_a_rule_written_with_double_slashes_shares_the_url_it_matches(
     app.add_url_rule(strict, "strict", admin_only(views.view("strict")), methods=["DELETE"])
     await get_then_delete(app, "/a/b")
     assert views.calls == ["public GET"]
+
+
+@pytest.mark.parametrize(("public", "strict"), [("/a", "/a/"), ("/a/", "/a")])
+@pytest.mark.parametrize("where", ["map", "rule"])
+@pytest.mark.parametrize("url", ["/a", "/a/"])
+async def test_a_rule_without_strict_slashes_shares_the_url_without_its_slash(
+    public: str, strict: str, where: str, url: str
+) -> None:
+    # strict_slashes=False (often set on the whole map): '/a/' also serves '/a', and '/a'
+    # also serves '/a/', without a redirect.
+    app, views = partner_app()
+    loose: dict[str, Any] = {}
+    if where == "map":
+        app.url_map.strict_slashes = False
+    else:
+        loose["strict_slashes"] = False
+    app.add_url_rule(public, "public", views.view("public"), methods=["GET"], **loose)
+    app.add_url_rule(
+        strict, "strict", admin_only(views.view("strict")), methods=["DELETE"], **loose
+    )
+    await get_then_delete(app, url)
+    assert "strict DELETE" not in views.calls

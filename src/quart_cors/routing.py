@@ -54,6 +54,9 @@ class _Shape(NamedTuple):
     segments: tuple[str | None, ...]
     # Index of the first converter that may match "/" (a path converter), else None.
     spans_at: int | None
+    # strict_slashes=False: the rule also serves its path with the trailing slash toggled
+    # ('/a/' serves '/a', and '/a' serves '/a/'), without a redirect.
+    loose_slash: bool = False
 
 
 def _shape(rule: Rule) -> _Shape:
@@ -66,7 +69,7 @@ def _shape(rule: Rule) -> _Shape:
     converters = getattr(rule, "_converters", None)
     if tokens is None or converters is None:
         # Not bound to a map: nothing is known after the root, so it may share any URL.
-        return _Shape(("",), 1)
+        return _Shape(("",), 1, loose_slash=True)
     segments: list[str | None] = []
     static: str | None = ""
     spans_at = None
@@ -83,11 +86,28 @@ def _shape(rule: Rule) -> _Shape:
         elif static is not None:
             static += data
     segments.append(static)
-    return _Shape(tuple(segments), spans_at)
+    return _Shape(tuple(segments), spans_at, rule.strict_slashes is False)
+
+
+def _slash_variants(shape: _Shape) -> tuple[_Shape, ...]:
+    """The shape, and for a rule without strict slashes the shape of its other spelling."""
+    if not shape.loose_slash or shape.spans_at is not None:
+        return (shape,)  # a converter matching "/" takes a trailing slash already
+    segments = shape.segments
+    toggled = segments[:-1] if segments[-1:] == ("",) else (*segments, "")
+    return (shape, shape._replace(segments=toggled))
 
 
 def _may_overlap(first: _Shape, second: _Shape) -> bool:
     """Whether some path could match both shapes (a converter is assumed to match anything)."""
+    return any(
+        _may_overlap_exactly(one, other)
+        for one in _slash_variants(first)
+        for other in _slash_variants(second)
+    )
+
+
+def _may_overlap_exactly(first: _Shape, second: _Shape) -> bool:
     if first.spans_at is None and second.spans_at is None:
         if len(first.segments) != len(second.segments):
             return False

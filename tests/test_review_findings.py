@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from quart import Quart, request
+from quart.views import MethodView
 from werkzeug.routing import BaseConverter, Map
 
 from quart_cors import cors, route_cors
@@ -120,3 +121,43 @@ async def test_a_rule_without_strict_slashes_shares_the_url_without_its_slash(
     )
     await get_then_delete(app, url)
     assert "strict DELETE" not in views.calls
+
+
+# --- MethodView: HEAD is served by get() --------------------------------------------------------
+
+
+class Report(MethodView):
+    """get() for the admin only; Quart calls it for HEAD too (the class defines no head())."""
+
+    calls: list[str] = []  # noqa: RUF012 (shared by the instances Quart makes per request)
+
+    @route_cors(allow_origin=[ADMIN], allow_credentials=True, expose_headers=["X-Total"])
+    async def get(self) -> tuple[str, int, dict[str, str]]:
+        self.calls.append(request.method)
+        return "report", 200, {"X-Total": "42"}
+
+    async def post(self) -> str:
+        return "posted"
+
+
+@pytest.mark.parametrize(("origin", "allowed"), [(PARTNER, False), (ADMIN, True)])
+async def test_head_to_a_method_view_takes_the_policy_of_get(origin: str, allowed: bool) -> None:
+    app, _ = partner_app()
+    app.add_url_rule("/report", view_func=Report.as_view("report"))
+    client = app.test_client()
+    preflight = await client.options(
+        "/report",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "HEAD",
+            "Access-Control-Request-Headers": "x-token",
+        },
+    )
+    assert (preflight.headers.get("Access-Control-Allow-Origin") == origin) is allowed
+    head = await client.head("/report", headers={"Origin": origin})
+    assert (head.headers.get("Access-Control-Allow-Origin") == origin) is allowed
+    assert ("Access-Control-Expose-Headers" in head.headers) is allowed
+    Report.calls = []
+    browser = Browser(app, origin, clock=never_clock)
+    await browser.fetch("/report", method="HEAD", headers={"X-Token": "t"}, credentials="include")
+    assert Report.calls == (["HEAD"] if allowed else [])

@@ -161,3 +161,28 @@ async def test_head_to_a_method_view_takes_the_policy_of_get(origin: str, allowe
     browser = Browser(app, origin, clock=never_clock)
     await browser.fetch("/report", method="HEAD", headers={"X-Token": "t"}, credentials="include")
     assert Report.calls == (["HEAD"] if allowed else [])
+
+
+# --- a preflight answered by the rule a redirect points at ----------------------------------------
+
+
+async def test_a_preflight_answered_for_a_redirect_keeps_nothing_for_the_url() -> None:
+    # DELETE /a is redirected to /a/ (the admin's rule); the OPTIONS request itself is answered
+    # by the rule at /a. That answer is the /a/ rule's, but the browser keeps it for /a.
+    app = Quart(__name__)
+    views = Views()
+    cors(app, allow_origin=[PARTNER], allow_credentials=True, allow_headers=["content-type"])
+    app.add_url_rule("/a", "public", views.view("public"), methods=["GET"])
+    strict = route_cors(
+        allow_origin=[ADMIN], allow_credentials=True, allow_headers="*", max_age=600
+    )
+    app.add_url_rule("/a/", "strict", strict(views.view("strict")), methods=["DELETE"])
+    browser = Browser(app, ADMIN, clock=never_clock)
+    removed = await browser.fetch(
+        "/a", method="DELETE", headers={"X-Token": "t"}, credentials="include"
+    )
+    assert removed.ok
+    # The rule at /a does not allow the admin: its GET with X-Token needs its own preflight.
+    read = await browser.fetch("/a", headers={"X-Token": "t"}, credentials="include")
+    assert not read.ok
+    assert views.calls == ["strict DELETE"]

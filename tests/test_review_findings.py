@@ -16,7 +16,7 @@ from quart import Quart, request
 from quart.views import MethodView
 from werkzeug.routing import BaseConverter, Map
 
-from quart_cors import cors, route_cors
+from quart_cors import cors, cors_exempt, route_cors
 from quart_cors.testing import Browser
 
 PARTNER = "https://partner.example"
@@ -186,3 +186,26 @@ async def test_a_preflight_answered_for_a_redirect_keeps_nothing_for_the_url() -
     read = await browser.fetch("/a", headers={"X-Token": "t"}, credentials="include")
     assert not read.ok
     assert views.calls == ["strict DELETE"]
+
+
+# --- the diagnosis names the real cause -----------------------------------------------------------
+
+
+class Archive(MethodView):
+    async def get(self) -> str:
+        return "archive"
+
+    @cors_exempt
+    async def delete(self) -> str:
+        return "deleted"
+
+
+async def test_the_diagnosis_names_an_exempt_method_view_method() -> None:
+    # The app has cors(): "add cors(app, ...)" would change nothing; removing the exemption does.
+    app, _ = partner_app()
+    app.add_url_rule("/archive", view_func=Archive.as_view("archive"))
+    result = await Browser(app, PARTNER).fetch("/archive", method="DELETE")
+    assert not result.ok
+    assert result.diagnosis is not None
+    assert result.diagnosis.cause == "exempt"
+    assert "Archive.delete" in result.diagnosis.text

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from quart import Quart
@@ -105,6 +105,17 @@ async def diagnose(
             "exempt",
             f"the route {endpoint!r} is cors_exempt, so it sends no CORS headers whatever "
             "allow_origin says: remove @cors_exempt from it to let its policy apply",
+        )
+    handlers = method_handler_layers(view) if view is not None and state.installed else {}
+    if method.upper() in handlers and handlers[method.upper()] is None:
+        view_class: Any = getattr(view, "view_class", view)
+        # Quart calls get() for HEAD when the class defines no head().
+        name = method.lower() if hasattr(view_class, method.lower()) else "get"
+        return Diagnosis(
+            "exempt",
+            f"{view_class.__name__}.{name} (the {method.upper()} handler of {endpoint!r}) is "
+            "cors_exempt, so its answers carry no CORS headers whatever allow_origin says: "
+            "remove @cors_exempt from it to let its policy apply",
         )
     if getattr(view, WRAPPED_BY_ROUTE_CORS, False) and not hasattr(view, ROUTE_LAYER):
         return Diagnosis(

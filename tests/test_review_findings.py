@@ -209,3 +209,36 @@ async def test_the_diagnosis_names_an_exempt_method_view_method() -> None:
     assert result.diagnosis is not None
     assert result.diagnosis.cause == "exempt"
     assert "Archive.delete" in result.diagnosis.text
+
+
+# --- rules added after the policies compiled ------------------------------------------------------
+
+
+class Erase(MethodView):
+    async def get(self) -> str:
+        return "erase"
+
+    @route_cors(allow_origin=[ADMIN], allow_credentials=True)
+    async def delete(self) -> str:
+        return "erased"
+
+
+async def test_a_method_view_added_after_start_up_keeps_its_methods_policies() -> None:
+    # cors() compiles the policies in its before_serving function; one registered after it
+    # (a plugin loader) may still add rules, and a MethodView among them keeps its route_cors.
+    app, _ = partner_app()
+
+    @app.before_serving
+    async def add_late_rules() -> None:
+        app.add_url_rule("/erase", view_func=Erase.as_view("erase"))
+
+    async with app.test_app():
+        client = app.test_client()
+        for origin, allowed in [(PARTNER, False), (ADMIN, True)]:
+            preflight = await client.options(
+                "/erase",
+                headers={"Origin": origin, "Access-Control-Request-Method": "DELETE"},
+            )
+            assert (preflight.headers.get("Access-Control-Allow-Origin") == origin) is allowed
+            actual = await client.delete("/erase", headers={"Origin": origin})
+            assert (actual.headers.get("Access-Control-Allow-Origin") == origin) is allowed

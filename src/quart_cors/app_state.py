@@ -80,15 +80,9 @@ class AppCORS:
         for endpoint in [None, *views]:
             try:
                 policies[endpoint] = self._compile(endpoint)
-                if endpoint is not None and self.installed:
-                    handlers = method_handler_layers(views[endpoint])
-                    if handlers:
-                        by_method[endpoint] = {
-                            method: None if layer is None else self._compile(endpoint, layer)
-                            for method, layer in handlers.items()
-                        }
-                        # "": the methods whose handlers have no settings of their own.
-                        by_method[endpoint][""] = policies[endpoint]
+                methods = self._compile_methods(endpoint, policies[endpoint])
+                if methods is not None:
+                    by_method[cast(str, endpoint)] = methods
             except CORSConfigError as error:
                 for problem in error.problems:
                     problems.setdefault(str(problem), problem)
@@ -140,7 +134,12 @@ class AppCORS:
                 self.compile_all()
             policy = self.policies.get(endpoint, _NOT_COMPILED)
             if policy is _NOT_COMPILED:  # an endpoint added after start-up
-                policy = self.policies[endpoint] = self._compile(endpoint)
+                policy = self._compile(endpoint)
+                methods = self._compile_methods(endpoint, policy)
+                if methods is not None:  # a MethodView whose methods carry their own
+                    self.by_method[cast(str, endpoint)] = methods
+                    policy = BY_METHOD
+                self.policies[endpoint] = policy
         return cast("Policy | None", policy)
 
     def policy_of(self, endpoint: str | None, method: str) -> Policy | None:
@@ -150,6 +149,27 @@ class AppCORS:
             methods = self.by_method[cast(str, endpoint)]
             return methods.get(method, methods[""])
         return policy
+
+    def _compile_methods(
+        self, endpoint: str | None, default: Policy | None
+    ) -> dict[str, Policy | None] | None:
+        """For a MethodView whose handlers carry route_cors or cors_exempt: method -> policy.
+
+        The "" key holds ``default``, for the methods whose handlers have no settings of their
+        own. None for any other endpoint, and in an app without cors().
+        """
+        view = self.app.view_functions.get(endpoint) if endpoint is not None else None
+        if view is None or not self.installed:
+            return None
+        handlers = method_handler_layers(view)
+        if not handlers:
+            return None
+        methods = {
+            method: None if layer is None else self._compile(endpoint, layer)
+            for method, layer in handlers.items()
+        }
+        methods[""] = default
+        return methods
 
     def _compile(self, endpoint: str | None, method_layer: Layer | None = None) -> Policy | None:
         named = self.layers_of(endpoint)

@@ -1,6 +1,6 @@
 """A preflight answer is a promise for the whole URL: what Chromium keeps, it may reuse.
 
-The promise app serves GET on three URLs to the page with credentials and max_age=600, and a
+The promise app serves GET on five URLs to the page with credentials and max_age=600, and a
 stricter write (DELETE, POST, a MethodView's DELETE) on the same URLs only to the alt page. The
 page first makes a non-simple GET, whose preflight Chromium caches for the URL; the write that
 follows must still get a preflight of its own, which refuses it: the strict view never runs.
@@ -25,8 +25,10 @@ JSON = {"Content-Type": "application/json"}
         ("/account", {"method": "DELETE"}),  # GET then DELETE on one path
         ("/orders", {"method": "POST", "headers": JSON, "body": "{}"}),  # header names only
         ("/profile", {"method": "DELETE"}),  # a MethodView method with its own route_cors
+        ("/notes", {"method": "DELETE"}),  # '/notes/' with strict_slashes=False serves it
+        ("/files/team/logo", {"method": "DELETE"}),  # a converter argument holding "/"
     ],
-    ids=["get-then-delete", "header-only", "method-view"],
+    ids=["get-then-delete", "header-only", "method-view", "loose-slash", "regex-converter"],
 )
 async def test_a_cached_answer_never_carries_a_stricter_rules_request(
     open_page: OpenPage, servers: Servers, path: str, write: dict[str, object]

@@ -17,6 +17,7 @@ from quart.views import MethodView
 from werkzeug.routing import BaseConverter, Map
 
 from quart_cors import cors, cors_exempt, route_cors
+from quart_cors.diagnose import diagnose
 from quart_cors.testing import Browser
 
 PARTNER = "https://partner.example"
@@ -242,3 +243,27 @@ async def test_a_method_view_added_after_start_up_keeps_its_methods_policies() -
             assert (preflight.headers.get("Access-Control-Allow-Origin") == origin) is allowed
             actual = await client.delete("/erase", headers={"Origin": origin})
             assert (actual.headers.get("Access-Control-Allow-Origin") == origin) is allowed
+
+
+async def test_the_diagnosis_of_a_redirected_method_names_the_targets_refusal() -> None:
+    # OPTIONS /a is answered at /a (its GET rule): the preflight is not redirected, and the
+    # DELETE rule at /a/ refuses the header. "Call /a/" would be refused the same way.
+    app = Quart(__name__)
+    views = Views()
+    cors(app, allow_origin=[PARTNER], allow_headers=["content-type"])
+    app.add_url_rule("/a", "public", views.view("public"), methods=["GET"])
+    app.add_url_rule("/a/", "strict", views.view("strict"), methods=["DELETE"])
+    result = await Browser(app, PARTNER).fetch("/a", method="DELETE", headers={"X-Token": "t"})
+    assert not result.ok
+    assert result.diagnosis is not None
+    assert result.diagnosis.cause == "headers"
+    assert "'x-token'" in result.diagnosis.text
+    # Where the OPTIONS request itself is redirected, the redirect is the cause.
+    result = await Browser(app, PARTNER).fetch("/a/", method="DELETE")
+    assert result.ok
+    only_slash = Quart(__name__)
+    cors(only_slash, allow_origin=[PARTNER])
+    only_slash.add_url_rule("/b/", "b", views.view("b"), methods=["DELETE"])
+    found = await diagnose(only_slash, "http://localhost/b", "DELETE", PARTNER)
+    assert found is not None
+    assert found.cause == "redirect"

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from quart import Quart
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.routing import RequestRedirect
+from werkzeug.routing import MapAdapter, RequestRedirect
 
 from ._common import EXEMPT, ROUTE_LAYER, WRAPPED_BY_ROUTE_CORS
 from .app_state import EXTENSION_KEY, AppCORS
@@ -74,8 +74,17 @@ async def diagnose(
     parts = urlsplit(url)
     adapter = app.url_map.bind(parts.netloc, url_scheme=parts.scheme or "http")
     path = parts.path or "/"
+    preflighted = method.upper() not in _SAFELISTED_METHODS or bool(unsafe_header_names)
     try:
-        rule, _ = adapter.match(path, method=method.upper(), return_rule=True)
+        try:
+            rule, _ = adapter.match(path, method=method.upper(), return_rule=True)
+        except RequestRedirect as redirect:
+            if preflighted and _redirected(adapter, path, "OPTIONS"):
+                raise
+            # The browser's preflight (if any) is answered at this URL, and the request
+            # follows the redirect: the rule it points at answers for it, and refuses.
+            path = urlsplit(redirect.new_url).path
+            rule, _ = adapter.match(path, method=method.upper(), return_rule=True)
     except MethodNotAllowed as error:
         served = ", ".join(sorted(error.valid_methods or ()))
         return Diagnosis(
@@ -149,6 +158,16 @@ async def diagnose(
         credentials=credentials,
         private_network=private_network,
     )
+
+
+def _redirected(adapter: MapAdapter, path: str, method: str) -> bool:
+    try:
+        adapter.match(path, method=method)
+    except RequestRedirect:
+        return True
+    except HTTPException:
+        return False
+    return False
 
 
 def _uses_quart_cors(app: Quart) -> bool:

@@ -267,3 +267,15 @@ async def test_the_diagnosis_of_a_redirected_method_names_the_targets_refusal() 
     found = await diagnose(only_slash, "http://localhost/b", "DELETE", PARTNER)
     assert found is not None
     assert found.cause == "redirect"
+
+
+async def test_the_diagnosis_routes_a_subdomain_rule_as_quart_does() -> None:
+    # The rule exists on api.example.test: "no rule matches, check the URL" named a 404.
+    app = Quart(__name__, subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.test"
+    cors(app, allow_origin=[ADMIN])
+    app.add_url_rule("/x", "x", Views().view("x"), methods=["GET", "DELETE"], subdomain="api")
+    result = await Browser(app, PARTNER).fetch("http://api.example.test/x", method="DELETE")
+    assert not result.ok
+    assert result.diagnosis is not None
+    assert result.diagnosis.cause == "origin"

@@ -24,6 +24,7 @@ from .app_state import EXTENSION_KEY, AppCORS
 from .errors import CORSConfigError
 from .origins import CORSRequest
 from .policy import Policy
+from .serving import scope_adapter
 from .settings import Layer, field_sources
 from .views import method_handler_layers
 
@@ -72,8 +73,21 @@ async def diagnose(
     except CORSConfigError as error:
         return Diagnosis("config_error", f"the app's CORS configuration is invalid: {error}")
     parts = urlsplit(url)
-    adapter = app.url_map.bind(parts.netloc, url_scheme=parts.scheme or "http")
     path = parts.path or "/"
+    # Bound as Quart binds a request's (subdomains, host_matching, SERVER_NAME included).
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "scheme": parts.scheme or "http",
+        "method": method.upper(),
+        "path": path,
+        "root_path": "",
+        "query_string": parts.query.encode("latin-1", "replace"),
+        "headers": [(b"host", parts.netloc.encode("latin-1", "replace"))],
+    }
+    adapter = scope_adapter(state, scope)
+    if adapter is None:
+        adapter = app.url_map.bind(parts.netloc, url_scheme=parts.scheme or "http")
     preflighted = method.upper() not in _SAFELISTED_METHODS or bool(unsafe_header_names)
     try:
         try:

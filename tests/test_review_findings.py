@@ -279,3 +279,20 @@ async def test_the_diagnosis_routes_a_subdomain_rule_as_quart_does() -> None:
     assert not result.ok
     assert result.diagnosis is not None
     assert result.diagnosis.cause == "origin"
+
+
+# --- a preflight for a method that gets a 404 on a URL that a rule serves -----------------------
+
+
+async def test_a_404_preflight_answered_with_200_keeps_nothing_for_the_url() -> None:
+    # strict_slashes=False: '/notes/' serves GET and DELETE at '/notes', and its automatic
+    # OPTIONS answers there too, while Werkzeug routes PUT /notes to a 404 (not a 405). The
+    # preflight for PUT gets the app's 404 policy with status 200: the browser kept its list
+    # (DELETE included) for /notes, and the DELETE reached the admin-only rule.
+    app, views = partner_app()
+    app.url_map.strict_slashes = False
+    app.add_url_rule("/notes/", "notes", admin_only(views.view("notes")), methods=["GET", "DELETE"])
+    browser = Browser(app, PARTNER, clock=never_clock)
+    await browser.fetch("/notes", method="PUT", body="{}", credentials="include")
+    await browser.fetch("/notes", method="DELETE", credentials="include")
+    assert views.calls == []

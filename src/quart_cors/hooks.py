@@ -92,8 +92,10 @@ def _unplanned_preflight(
 
     A redirect (or 404) takes the policy the actual request's redirect (or 404) gets, not that
     of the rule Quart redirected the OPTIONS request for. The third item is ``narrow``: a
-    redirect's answer comes from a rule at another URL, while the browser keeps it for this
-    one, where other rules answer (Quart routed the OPTIONS request to one of them).
+    redirect's answer comes from a rule at another URL, and a 404's from the enclosing scope,
+    while the browser keeps it for this URL, where rules answer (the OPTIONS request itself
+    reached one: with strict_slashes=False Werkzeug routes a method that '/a/' lacks to a 404
+    at '/a', not a 405, and answers OPTIONS there).
     """
     method = cast(str, facts.request_method).upper()
     try:
@@ -105,7 +107,7 @@ def _unplanned_preflight(
         return None, None, False  # the path's 405 has no CORS policy
     except HTTPException:
         endpoint = unmatched_endpoint(state, request_.path)
-        return endpoint, state.policy_for(endpoint), False
+        return endpoint, state.policy_for(endpoint), True
     return rule.endpoint, state.policy_of(rule.endpoint, method), False
 
 

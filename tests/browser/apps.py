@@ -519,6 +519,16 @@ def make_promise(origins: Origins) -> Quart:
         strict_slashes=False,
     )
 
+    # strict_slashes=False: '/drafts/' serves GET and DELETE at '/drafts' and answers OPTIONS
+    # there, while Werkzeug routes PUT /drafts to a 404 (not a 405).
+    app.add_url_rule(
+        "/drafts/",
+        "drafts",
+        route_cors(**admin)(record),
+        methods=["GET", "DELETE"],
+        strict_slashes=False,
+    )
+
     # A converter whose argument holds a "/": '/files/team/logo' is served by both rules.
     app.url_map.converters["regex"] = RegexConverter
 

@@ -54,3 +54,24 @@ async def test_a_cached_answer_never_carries_a_stricter_rules_request(
     admin = await open_page(servers.origins.alt())
     (await js_fetch(admin, url, credentials="include", **write)).assert_readable(200)
     assert strict
+
+
+async def test_a_404_preflight_answered_200_keeps_nothing_for_the_url(
+    open_page: OpenPage, servers: Servers
+) -> None:
+    # PUT /drafts is a 404 while '/drafts/' (strict_slashes=False) answers OPTIONS at /drafts:
+    # Chromium keeps that 200 answer for /drafts, so it must list only PUT, for 0 s.
+    recorder = servers.recorders["promise"]
+    app = recorder.app
+    assert isinstance(app, Quart)
+    strict = app.config[STRICT_CALLS]
+    strict.clear()
+    url = servers.url("promise", "/drafts?shape=404")
+    page = await open_page(servers.origins.page)
+    put = await js_fetch(page, url, method="PUT", headers=JSON, body="{}", credentials="include")
+    put.assert_readable(404)
+    [first] = recorder.preflights("/drafts?shape=404")
+    assert first.response_headers.get("access-control-max-age") == "0"
+    (await js_fetch(page, url, method="DELETE", credentials="include")).assert_blocked()
+    assert strict == []
+    assert len(recorder.preflights("/drafts?shape=404")) == 2

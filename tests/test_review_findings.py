@@ -418,3 +418,34 @@ async def test_no_cached_answer_carries_a_request_past_a_rule_on_any_rule_shape(
         before = len(views.calls)
         await cached.fetch(url, method=method, headers=headers, body=body, credentials=credentials)
         assert fresh_reached or len(views.calls) == before, (url, method, headers, credentials)
+
+
+async def test_a_late_rule_whose_policy_fails_to_compile_breaks_only_its_own_preflights(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # route_cors(allow_credentials=True) under cors(app, allow_origin="*") cannot compile. At
+    # start-up that fails the start-up; added later, every preflight to every URL raised out of
+    # the app while the route table was rebuilt.
+    app = Quart(__name__)
+    cors(app, allow_origin="*")
+    views = Views()
+    app.add_url_rule("/ok", "ok", views.view("ok"), methods=["GET", "PUT"])
+
+    @app.before_serving
+    async def add_late_rules() -> None:
+        app.add_url_rule("/late", "late", route_cors(allow_credentials=True)(views.view("late")))
+
+    async with app.test_app():
+        client = app.test_client()
+        ok = await client.options(
+            "/ok", headers={"Origin": PARTNER, "Access-Control-Request-Method": "PUT"}
+        )
+        assert ok.status_code == 200
+        assert ok.headers["Access-Control-Allow-Origin"] == "*"
+        late = await client.options(
+            "/late", headers={"Origin": PARTNER, "Access-Control-Request-Method": "PUT"}
+        )
+        assert late.status_code == 500
+        assert "Access-Control-Allow-Origin" not in late.headers
+    logged = [record.exc_info[1] for record in caplog.records if record.exc_info]
+    assert any("endpoint 'late'" in str(error) for error in logged)

@@ -35,6 +35,8 @@ EXTENSION_KEY = "quart_cors"
 # policies[endpoint] for an endpoint whose MethodView methods have policies of their own.
 BY_METHOD: Any = object()
 _NOT_COMPILED: Any = object()
+# The route table's stand-in for the policy of an endpoint whose policy does not compile.
+_BROKEN: Any = object()
 
 
 class AppCORS:
@@ -119,8 +121,17 @@ class AppCORS:
             and not getattr(rule, "provide_automatic_options", False)
             and "OPTIONS" in (rule.methods or ())
         )
-        self.table = RouteTable(rules, self.policy_of)
+        self.table = RouteTable(rules, self._policy_or_broken)
         self.plans.clear()
+
+    def _policy_or_broken(self, endpoint: str | None, method: str) -> Policy | None:
+        """policy_of() for the route table: an endpoint added after start-up whose policy does
+        not compile differs from every policy (its own requests fail with the error), instead
+        of failing the table, and with it every preflight to the app."""
+        try:
+            return self.policy_of(endpoint, method)
+        except CORSConfigError:
+            return cast(Policy, _BROKEN)
 
     def routes_changed(self) -> bool:
         """Whether rules were added since the table was built (apps may add them late)."""

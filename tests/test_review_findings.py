@@ -449,3 +449,22 @@ async def test_a_late_rule_whose_policy_fails_to_compile_breaks_only_its_own_pre
         assert "Access-Control-Allow-Origin" not in late.headers
     logged = [record.exc_info[1] for record in caplog.records if record.exc_info]
     assert any("endpoint 'late'" in str(error) for error in logged)
+
+
+async def test_a_late_rule_with_route_cors_above_its_route_is_refused() -> None:
+    # At start-up E070 refuses it; added later it was served under the app's wider policy.
+    # Now its preflights fail as the configuration error they are.
+    app, views = partner_app()
+
+    @app.before_serving
+    async def add_late_rules() -> None:
+        plain = views.view("strict")
+        admin_only(plain)  # route_cors wrapped it, and the app registers the plain view
+        app.add_url_rule("/strict", "strict", plain, methods=["DELETE"])
+
+    async with app.test_app():
+        preflight = await app.test_client().options(
+            "/strict", headers={"Origin": PARTNER, "Access-Control-Request-Method": "DELETE"}
+        )
+        assert preflight.status_code == 500
+        assert "Access-Control-Allow-Origin" not in preflight.headers

@@ -145,6 +145,7 @@ class AppCORS:
                 self.compile_all()
             policy = self.policies.get(endpoint, _NOT_COMPILED)
             if policy is _NOT_COMPILED:  # an endpoint added after start-up
+                self._check_late_placement(endpoint)
                 policy = self._compile(endpoint)
                 methods = self._compile_methods(endpoint, policy)
                 if methods is not None:  # a MethodView whose methods carry their own
@@ -152,6 +153,19 @@ class AppCORS:
                     policy = BY_METHOD
                 self.policies[endpoint] = policy
         return cast("Policy | None", policy)
+
+    def _check_late_placement(self, endpoint: str | None) -> None:
+        """Refuse a route_cors that cannot work on an endpoint added after start-up, as
+        compile_all() refuses it at start-up (E070, E071)."""
+        if endpoint is None or not self.installed:
+            return
+        problems = [
+            problem
+            for problem in placement_problems(self.app.view_functions, self.installed)
+            if problem.value == endpoint
+        ]
+        if problems:
+            raise CORSConfigError(problems, f"app {self.app.name!r}")
 
     def policy_of(self, endpoint: str | None, method: str) -> Policy | None:
         """The policy that serves ``method`` at ``endpoint`` (MethodView methods included)."""

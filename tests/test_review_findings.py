@@ -398,6 +398,12 @@ def shape_app(
     url="/p",
     requests=[("PUT", 1, "include"), ("DELETE", 0, "include")],
 )
+@example(
+    rules=[("/p", ["GET"], "inherit", None), ("/p/", ["DELETE"], "admin", False)],
+    loose_map=False,
+    url="/p",
+    requests=[("PUT", 1, "include"), ("DELETE", 0, "include")],
+)
 async def test_no_cached_answer_carries_a_request_past_a_rule_on_any_rule_shape(
     rules: list[tuple[str, list[str], str, bool | None]],
     loose_map: bool,
@@ -468,3 +474,20 @@ async def test_a_late_rule_with_route_cors_above_its_route_is_refused() -> None:
         )
         assert preflight.status_code == 500
         assert "Access-Control-Allow-Origin" not in preflight.headers
+
+
+async def test_a_405_preflight_on_a_url_shared_through_a_loose_slash_keeps_nothing() -> None:
+    # PUT /x is a 405 whose valid methods are only those of '/x' (GET): Werkzeug leaves out
+    # '/x/' (strict_slashes=False, DELETE), which serves /x too. The 405 was answered with the
+    # GET rule's whole list for 600 s, and the DELETE that followed reached the admin's rule.
+    app, views = partner_app()
+    app.add_url_rule("/x", "public", views.view("public"), methods=["GET"])
+    app.add_url_rule(
+        "/x/", "strict", admin_only(views.view("strict")), methods=["DELETE"], strict_slashes=False
+    )
+    browser = Browser(app, PARTNER, clock=never_clock)
+    put = await browser.fetch("/x", method="PUT", body="{}", credentials="include")
+    assert put.preflight is not None
+    assert put.preflight.get(MAX_AGE) == "0"
+    await browser.fetch("/x", method="DELETE", credentials="include")
+    assert views.calls == []

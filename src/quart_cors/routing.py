@@ -206,8 +206,29 @@ def _plan_405(
     endpoint, policy, alike = found
     if policy is None:
         return None
+    if alike:
+        # Werkzeug's valid methods leave out rules that share the URL through
+        # strict_slashes=False ('/a/' also serving '/a'): ask the table which rules may.
+        alike = not _neighbours_differ(adapter, error.valid_methods or (), table, policy_of)
     # The page will see the 405: the answer lets the request go, by the 405's own policy.
     return PreflightPlan(endpoint, policy, narrow=not alike)
+
+
+def _neighbours_differ(
+    adapter: MapAdapter, methods: Iterable[str], table: RouteTable, policy_of: PolicyOf
+) -> bool:
+    """Whether the rules that may share this URL with the rules serving ``methods`` here
+    serve it with different policies."""
+    neighbour_methods: set[str] = set()
+    for method in methods:
+        try:
+            rule, _ = adapter.match(method=method, return_rule=True)
+        except HTTPException:
+            continue
+        neighbour_methods.update(table.neighbour_methods.get(id(rule), ()))
+    return bool(neighbour_methods) and not _alike(
+        path_policies(adapter, neighbour_methods, policy_of).values()
+    )
 
 
 def method_not_allowed_policy(

@@ -20,6 +20,8 @@ from werkzeug.routing import BaseConverter, Map
 
 from quart_cors import cors, cors_exempt, route_cors
 from quart_cors.diagnose import diagnose
+from quart_cors.policy import ANSWER_MEMO_ORIGIN_BYTES
+from quart_cors.settings import compile_policy, explicit_layer, read_config
 from quart_cors.testing import Browser
 
 PARTNER = "https://partner.example"
@@ -491,3 +493,24 @@ async def test_a_405_preflight_on_a_url_shared_through_a_loose_slash_keeps_nothi
     assert put.preflight.get(MAX_AGE) == "0"
     await browser.fetch("/x", method="DELETE", credentials="include")
     assert views.calls == []
+
+
+# --- the per-Origin answer memo -------------------------------------------------------------------
+
+
+def test_the_answer_memo_keeps_no_origin_longer_than_a_real_one() -> None:
+    # 1,024 remembered answers per policy: with origins of 12 kB each (one request each, no
+    # credentials needed) a policy held about 25 MB. No serialized origin is that long.
+    policy = compile_policy(
+        [explicit_layer("test", allow_origin=["https://*.example.com"])], read_config({}), "test"
+    )
+    for number in range(64):
+        long_origin = b"https://h%d" % number + b"a" * 12_000 + b".example.com"
+        answer = policy.answer_raw_origin(long_origin)
+        assert answer is not None
+        assert answer.refusal == "origin"
+    memo: dict[bytes, Any] = policy._derived.answers_raw
+    assert all(len(origin) <= ANSWER_MEMO_ORIGIN_BYTES for origin in memo)
+    # Real origins are still remembered.
+    policy.answer_raw_origin(b"https://shop.example.com")
+    assert b"https://shop.example.com" in memo

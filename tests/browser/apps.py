@@ -529,6 +529,20 @@ def make_promise(origins: Origins) -> Quart:
         strict_slashes=False,
     )
 
+    # PUT /memos is a 405 whose methods Werkzeug takes from '/memos' alone, while '/memos/'
+    # (strict_slashes=False) serves DELETE at /memos for the alt page only.
+    @app.get("/memos")
+    async def read_memos() -> Response:
+        return _hello("memos")
+
+    app.add_url_rule(
+        "/memos/",
+        "delete_memos",
+        route_cors(**admin)(record),
+        methods=["DELETE"],
+        strict_slashes=False,
+    )
+
     # A converter whose argument holds a "/": '/files/team/logo' is served by both rules.
     app.url_map.converters["regex"] = RegexConverter
 

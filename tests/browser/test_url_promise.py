@@ -56,6 +56,25 @@ async def test_a_cached_answer_never_carries_a_stricter_rules_request(
     assert strict
 
 
+async def test_a_405_preflight_on_a_url_a_loose_slash_rule_shares_keeps_nothing(
+    open_page: OpenPage, servers: Servers
+) -> None:
+    recorder = servers.recorders["promise"]
+    app = recorder.app
+    assert isinstance(app, Quart)
+    strict = app.config[STRICT_CALLS]
+    strict.clear()
+    url = servers.url("promise", "/memos?shape=405")
+    page = await open_page(servers.origins.page)
+    put = await js_fetch(page, url, method="PUT", headers=JSON, body="{}", credentials="include")
+    put.assert_readable(405)
+    [first] = recorder.preflights("/memos?shape=405")
+    assert first.response_headers.get("access-control-max-age") == "0"
+    (await js_fetch(page, url, method="DELETE", credentials="include")).assert_blocked()
+    assert strict == []
+    assert len(recorder.preflights("/memos?shape=405")) == 2
+
+
 async def test_a_404_preflight_answered_200_keeps_nothing_for_the_url(
     open_page: OpenPage, servers: Servers
 ) -> None:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from quart import Quart, Response, request, websocket
 from quart.asgi import ASGIHTTPConnection
 from werkzeug.datastructures import Headers
+from werkzeug.routing import Rule
 
 from conftest import drive_asgi
 from quart_cors import _compat, cors, route_cors
@@ -209,6 +210,26 @@ def test_header_list_is_the_list_behind_headers() -> None:
     items.append(("Vary", "Origin"))
     assert headers.get("vary") == "Origin"
     assert list(headers.items()) == [("Content-Type", "text/plain"), ("Vary", "Origin")]
+
+
+def test_rule_path_tokens_are_werkzeugs_parse_of_the_path() -> None:
+    # Rule._trace: slashes merged as the rule matches, converter arguments kept whole.
+    app = Quart(__name__)
+    app.add_url_rule("/a//b/<any(x, y):c>.<path:rest>", "r", lambda **_: "")
+    (rule,) = [rule for rule in app.url_map.iter_rules() if rule.endpoint == "r"]
+    assert _compat.rule_path_tokens(rule) == [
+        (False, "/"),
+        (False, "a"),
+        (False, "/"),
+        (False, "b"),
+        (False, "/"),
+        (True, "c"),
+        (False, "."),
+        (True, "rest"),
+    ]
+    assert rule._converters["c"].part_isolating is True
+    assert rule._converters["rest"].part_isolating is False
+    assert _compat.rule_path_tokens(Rule("/unbound")) is None
 
 
 async def test_route_cors_options_answer_matches_quarts_own() -> None:

@@ -17,6 +17,9 @@ checked assumption stops holding.
   ``handler(receive, send)`` in every version above.
 - ``werkzeug.routing.Map._rules``: the list of a map's rules, private but the same in Werkzeug
   3.0 and 3.1 (:func:`rule_count`).
+- ``werkzeug.routing.Rule._trace``: a bound rule's tokens as Werkzeug parsed them (slashes
+  merged, converter arguments kept whole), private but the same in Werkzeug 3.0 and 3.1
+  (:func:`rule_path_tokens`).
 - ``werkzeug.datastructures.Headers._list``: the list behind a ``Headers``, private but the same
   in Werkzeug 3.0 and 3.1 (:func:`header_list`).
 """
@@ -33,7 +36,7 @@ import quart.globals
 from quart import Quart, request
 from quart.typing import ResponseTypes
 from werkzeug.datastructures import Headers
-from werkzeug.routing import Map
+from werkzeug.routing import Map, Rule
 
 # Read through getattr: which of these exist depends on the version (typing differs too).
 # The app context's ContextVar, in every version.
@@ -148,6 +151,18 @@ def header_list(headers: Headers) -> list[tuple[str, str]]:
     validated when the policy was compiled.
     """
     return headers._list
+
+
+def rule_path_tokens(rule: Rule) -> list[tuple[bool, str]] | None:
+    """A bound rule's path as Werkzeug parsed it (``Rule._trace`` after the host part).
+
+    Items are ``(False, "/")`` for a slash, ``(False, text)`` for static text and ``(True,
+    name)`` for a converter's variable. None for a rule not bound to a map.
+    """
+    trace: list[tuple[bool, str]] | None = getattr(rule, "_trace", None)
+    if not trace or (False, "|") not in trace:
+        return None
+    return trace[trace.index((False, "|")) + 1 :]
 
 
 def rule_count(url_map: Map) -> int:

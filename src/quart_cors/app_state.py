@@ -35,6 +35,8 @@ EXTENSION_KEY = "quart_cors"
 # policies[endpoint] for an endpoint whose MethodView methods have policies of their own.
 BY_METHOD: Any = object()
 _NOT_COMPILED: Any = object()
+# The route table's stand-in for the policy of an endpoint whose policy does not compile.
+_BROKEN: Any = object()
 
 
 class AppCORS:
@@ -80,15 +82,9 @@ class AppCORS:
         for endpoint in [None, *views]:
             try:
                 policies[endpoint] = self._compile(endpoint)
-                if endpoint is not None and self.installed:
-                    handlers = method_handler_layers(views[endpoint])
-                    if handlers:
-                        by_method[endpoint] = {
-                            method: None if layer is None else self._compile(endpoint, layer)
-                            for method, layer in handlers.items()
-                        }
-                        # "": the methods whose handlers have no settings of their own.
-                        by_method[endpoint][""] = policies[endpoint]
+                methods = self._compile_methods(endpoint, policies[endpoint])
+                if methods is not None:
+                    by_method[cast(str, endpoint)] = methods
             except CORSConfigError as error:
                 for problem in error.problems:
                     problems.setdefault(str(problem), problem)
@@ -125,8 +121,17 @@ class AppCORS:
             and not getattr(rule, "provide_automatic_options", False)
             and "OPTIONS" in (rule.methods or ())
         )
-        self.table = RouteTable(rules, self.policy_of)
+        self.table = RouteTable(rules, self._policy_or_broken)
         self.plans.clear()
+
+    def _policy_or_broken(self, endpoint: str | None, method: str) -> Policy | None:
+        """policy_of() for the route table: an endpoint added after start-up whose policy does
+        not compile differs from every policy (its own requests fail with the error), instead
+        of failing the table, and with it every preflight to the app."""
+        try:
+            return self.policy_of(endpoint, method)
+        except CORSConfigError:
+            return cast(Policy, _BROKEN)
 
     def routes_changed(self) -> bool:
         """Whether rules were added since the table was built (apps may add them late)."""
@@ -140,8 +145,27 @@ class AppCORS:
                 self.compile_all()
             policy = self.policies.get(endpoint, _NOT_COMPILED)
             if policy is _NOT_COMPILED:  # an endpoint added after start-up
-                policy = self.policies[endpoint] = self._compile(endpoint)
+                self._check_late_placement(endpoint)
+                policy = self._compile(endpoint)
+                methods = self._compile_methods(endpoint, policy)
+                if methods is not None:  # a MethodView whose methods carry their own
+                    self.by_method[cast(str, endpoint)] = methods
+                    policy = BY_METHOD
+                self.policies[endpoint] = policy
         return cast("Policy | None", policy)
+
+    def _check_late_placement(self, endpoint: str | None) -> None:
+        """Refuse a route_cors that cannot work on an endpoint added after start-up, as
+        compile_all() refuses it at start-up (E070, E071)."""
+        if endpoint is None or not self.installed:
+            return
+        problems = [
+            problem
+            for problem in placement_problems(self.app.view_functions, self.installed)
+            if problem.value == endpoint
+        ]
+        if problems:
+            raise CORSConfigError(problems, f"app {self.app.name!r}")
 
     def policy_of(self, endpoint: str | None, method: str) -> Policy | None:
         """The policy that serves ``method`` at ``endpoint`` (MethodView methods included)."""
@@ -150,6 +174,27 @@ class AppCORS:
             methods = self.by_method[cast(str, endpoint)]
             return methods.get(method, methods[""])
         return policy
+
+    def _compile_methods(
+        self, endpoint: str | None, default: Policy | None
+    ) -> dict[str, Policy | None] | None:
+        """For a MethodView whose handlers carry route_cors or cors_exempt: method -> policy.
+
+        The "" key holds ``default``, for the methods whose handlers have no settings of their
+        own. None for any other endpoint, and in an app without cors().
+        """
+        view = self.app.view_functions.get(endpoint) if endpoint is not None else None
+        if view is None or not self.installed:
+            return None
+        handlers = method_handler_layers(view)
+        if not handlers:
+            return None
+        methods = {
+            method: None if layer is None else self._compile(endpoint, layer)
+            for method, layer in handlers.items()
+        }
+        methods[""] = default
+        return methods
 
     def _compile(self, endpoint: str | None, method_layer: Layer | None = None) -> Policy | None:
         named = self.layers_of(endpoint)

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from quart import Quart
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.routing import RequestRedirect
+from werkzeug.routing import MapAdapter, RequestRedirect
 
 from ._common import EXEMPT, ROUTE_LAYER, WRAPPED_BY_ROUTE_CORS
 from .app_state import EXTENSION_KEY, AppCORS
 from .errors import CORSConfigError
 from .origins import CORSRequest
 from .policy import Policy
+from .serving import scope_adapter
 from .settings import Layer, field_sources
 from .views import method_handler_layers
 
@@ -72,10 +73,32 @@ async def diagnose(
     except CORSConfigError as error:
         return Diagnosis("config_error", f"the app's CORS configuration is invalid: {error}")
     parts = urlsplit(url)
-    adapter = app.url_map.bind(parts.netloc, url_scheme=parts.scheme or "http")
     path = parts.path or "/"
+    # Bound as Quart binds a request's (subdomains, host_matching, SERVER_NAME included).
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "scheme": parts.scheme or "http",
+        "method": method.upper(),
+        "path": path,
+        "root_path": "",
+        "query_string": parts.query.encode("latin-1", "replace"),
+        "headers": [(b"host", parts.netloc.encode("latin-1", "replace"))],
+    }
+    adapter = scope_adapter(state, scope)
+    if adapter is None:
+        adapter = app.url_map.bind(parts.netloc, url_scheme=parts.scheme or "http")
+    preflighted = method.upper() not in _SAFELISTED_METHODS or bool(unsafe_header_names)
     try:
-        rule, _ = adapter.match(path, method=method.upper(), return_rule=True)
+        try:
+            rule, _ = adapter.match(path, method=method.upper(), return_rule=True)
+        except RequestRedirect as redirect:
+            if preflighted and _redirected(adapter, path, "OPTIONS"):
+                raise
+            # The browser's preflight (if any) is answered at this URL, and the request
+            # follows the redirect: the rule it points at answers for it, and refuses.
+            path = urlsplit(redirect.new_url).path
+            rule, _ = adapter.match(path, method=method.upper(), return_rule=True)
     except MethodNotAllowed as error:
         served = ", ".join(sorted(error.valid_methods or ()))
         return Diagnosis(
@@ -105,6 +128,17 @@ async def diagnose(
             "exempt",
             f"the route {endpoint!r} is cors_exempt, so it sends no CORS headers whatever "
             "allow_origin says: remove @cors_exempt from it to let its policy apply",
+        )
+    handlers = method_handler_layers(view) if view is not None and state.installed else {}
+    if method.upper() in handlers and handlers[method.upper()] is None:
+        view_class: Any = getattr(view, "view_class", view)
+        # Quart calls get() for HEAD when the class defines no head().
+        name = method.lower() if hasattr(view_class, method.lower()) else "get"
+        return Diagnosis(
+            "exempt",
+            f"{view_class.__name__}.{name} (the {method.upper()} handler of {endpoint!r}) is "
+            "cors_exempt, so its answers carry no CORS headers whatever allow_origin says: "
+            "remove @cors_exempt from it to let its policy apply",
         )
     if getattr(view, WRAPPED_BY_ROUTE_CORS, False) and not hasattr(view, ROUTE_LAYER):
         return Diagnosis(
@@ -138,6 +172,16 @@ async def diagnose(
         credentials=credentials,
         private_network=private_network,
     )
+
+
+def _redirected(adapter: MapAdapter, path: str, method: str) -> bool:
+    try:
+        adapter.match(path, method=method)
+    except RequestRedirect:
+        return True
+    except HTTPException:
+        return False
+    return False
 
 
 def _uses_quart_cors(app: Quart) -> bool:

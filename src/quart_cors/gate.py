@@ -80,7 +80,14 @@ class _Preflight:
         facts = RequestFacts.scan(self.scope["headers"])
         result = None
         if facts.is_preflight("OPTIONS"):
-            plan = self._plan(facts)
+            try:
+                plan = self._plan(facts)
+            except CORSConfigError:
+                # A rule added after start-up whose policy does not compile: its preflights
+                # fail as a configuration error does at the first request.
+                logger.exception("CORS configuration error; answering with 500")
+                await PlainAnswer(500, b"Internal Server Error")(receive, send)
+                return
             if plan is not None:
                 result = await answer(
                     self.app,

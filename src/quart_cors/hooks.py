@@ -66,7 +66,7 @@ async def add_headers(state: AppCORS, request_: Any, response: ResponseTypes) ->
         if plan is not None:
             endpoint, policy, narrow = plan
         else:
-            endpoint, policy = _unplanned_preflight(state, adapter, facts, request_)
+            endpoint, policy, narrow = _unplanned_preflight(state, adapter, facts, request_)
     else:
         endpoint, policy = served_by(state, request_)
     if policy is None:
@@ -87,24 +87,28 @@ async def add_headers(state: AppCORS, request_: Any, response: ResponseTypes) ->
 
 def _unplanned_preflight(
     state: AppCORS, adapter: MapAdapter, facts: RequestFacts, request_: Any
-) -> tuple[str | None, Policy | None]:
+) -> tuple[str | None, Policy | None, bool]:
     """The policy for a preflight no plan covers: its rule has no CORS, or routing failed.
 
     A redirect (or 404) takes the policy the actual request's redirect (or 404) gets, not that
-    of the rule Quart redirected the OPTIONS request for.
+    of the rule Quart redirected the OPTIONS request for. The third item is ``narrow``: a
+    redirect's answer comes from a rule at another URL, and a 404's from the enclosing scope,
+    while the browser keeps it for this URL, where rules answer (the OPTIONS request itself
+    reached one: with strict_slashes=False Werkzeug routes a method that '/a/' lacks to a 404
+    at '/a', not a 405, and answers OPTIONS there).
     """
     method = cast(str, facts.request_method).upper()
     try:
         rule, _ = adapter.match(method=method, return_rule=True)
     except RequestRedirect as redirect:
         endpoint = redirect_endpoint(adapter, redirect, request_, method)
-        return endpoint, state.policy_of(endpoint, method)
+        return endpoint, state.policy_of(endpoint, method), True
     except MethodNotAllowed:
-        return None, None  # the path's 405 has no CORS policy
+        return None, None, False  # the path's 405 has no CORS policy
     except HTTPException:
         endpoint = unmatched_endpoint(state, request_.path)
-        return endpoint, state.policy_for(endpoint)
-    return rule.endpoint, state.policy_of(rule.endpoint, method)
+        return endpoint, state.policy_for(endpoint), True
+    return rule.endpoint, state.policy_of(rule.endpoint, method), False
 
 
 async def answer_preflight_in_view(state: AppCORS, request_: Any) -> ResponseTypes | None:

@@ -59,6 +59,9 @@ _VARY_PREFLIGHT_PNA: Final = (*_VARY_PREFLIGHT, "Access-Control-Request-Private-
 
 # How many origins beyond the configured exact ones a policy remembers its answer for.
 ANSWER_MEMO_LIMIT: Final = 1024
+# The longest Origin remembered: "https://" + a 253-character host + ":65535" is 267 bytes. A
+# longer value is no serialized origin; remembering it would let each request pin kilobytes.
+ANSWER_MEMO_ORIGIN_BYTES: Final = 300
 
 # F#cors-preflight-cache: an entry lives for Max-Age seconds, so 0 means the browser keeps none.
 _KEEP_NOTHING: Final = ((MAX_AGE, "0"),)
@@ -158,7 +161,11 @@ class Policy:
         if known is not None:
             return known
         answer = self.answer_actual_request(raw_origin.decode("latin-1"))
-        if answer is not None and derived.wildcard_answer is None:
+        if (
+            answer is not None
+            and derived.wildcard_answer is None
+            and len(raw_origin) <= ANSWER_MEMO_ORIGIN_BYTES
+        ):
             # Remembered per Origin, bounded: a pattern's hit or miss then costs what an exact
             # origin does. Past the bound the table starts again from the exact origins.
             answers = derived.answers_raw

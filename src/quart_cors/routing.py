@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import MapAdapter, RequestRedirect, Rule
 from werkzeug.sansio.utils import get_host
 
-from ._compat import request_path
+from ._compat import request_path, rule_path_tokens
 from .policy import Policy
 
 # Quart's ASGI scopes are TypedDicts; this layer only reads a few keys.
@@ -54,36 +54,60 @@ class _Shape(NamedTuple):
     segments: tuple[str | None, ...]
     # Index of the first converter that may match "/" (a path converter), else None.
     spans_at: int | None
+    # strict_slashes=False: the rule also serves its path with the trailing slash toggled
+    # ('/a/' serves '/a', and '/a' serves '/a/'), without a redirect.
+    loose_slash: bool = False
 
 
 def _shape(rule: Rule) -> _Shape:
+    """The rule's path as Werkzeug matches it: its parsed tokens, not the rule's raw text.
+
+    The raw text differs where Werkzeug merged slashes ('/a//b' is '/a/b') and where a
+    converter's arguments hold a "/" (``<regex("[a-z]+/[a-z]+"):name>``).
+    """
+    tokens = rule_path_tokens(rule)
     converters = getattr(rule, "_converters", None)
-    # A converter that may match "/" makes the rest of the path unknown. Without the parsed
-    # converters (a rule not bound to a map), every converter is taken to be one.
-    spanning = None
-    if converters is not None:
-        spanning = [
-            name
-            for name, converter in converters.items()
-            if not getattr(converter, "part_isolating", True) or "/" in converter.regex
-        ]
+    if tokens is None or converters is None:
+        # Not bound to a map: nothing is known after the root, so it may share any URL.
+        return _Shape(("",), 1, loose_slash=True)
     segments: list[str | None] = []
+    static: str | None = ""
     spans_at = None
-    for index, segment in enumerate(rule.rule.split("/")):
-        if "<" not in segment:
-            segments.append(segment)
-            continue
-        segments.append(None)
-        if spans_at is None and (
-            spanning is None
-            or any(f":{name}>" in segment or f"<{name}>" in segment for name in spanning)
-        ):
-            spans_at = index
-    return _Shape(tuple(segments), spans_at)
+    for is_variable, data in tokens:
+        if not is_variable and data == "/":
+            segments.append(static)
+            static = ""
+        elif is_variable:
+            static = None
+            # A converter that is not part-isolating may match "/": Werkzeug then matches
+            # the rest of the path against one regex, so the rest is unknown.
+            if spans_at is None and not getattr(converters.get(data), "part_isolating", False):
+                spans_at = len(segments)
+        elif static is not None:
+            static += data
+    segments.append(static)
+    return _Shape(tuple(segments), spans_at, rule.strict_slashes is False)
+
+
+def _slash_variants(shape: _Shape) -> tuple[_Shape, ...]:
+    """The shape, and for a rule without strict slashes the shape of its other spelling."""
+    if not shape.loose_slash or shape.spans_at is not None:
+        return (shape,)  # a converter matching "/" takes a trailing slash already
+    segments = shape.segments
+    toggled = segments[:-1] if segments[-1:] == ("",) else (*segments, "")
+    return (shape, shape._replace(segments=toggled))
 
 
 def _may_overlap(first: _Shape, second: _Shape) -> bool:
     """Whether some path could match both shapes (a converter is assumed to match anything)."""
+    return any(
+        _may_overlap_exactly(one, other)
+        for one in _slash_variants(first)
+        for other in _slash_variants(second)
+    )
+
+
+def _may_overlap_exactly(first: _Shape, second: _Shape) -> bool:
     if first.spans_at is None and second.spans_at is None:
         if len(first.segments) != len(second.segments):
             return False
@@ -182,8 +206,29 @@ def _plan_405(
     endpoint, policy, alike = found
     if policy is None:
         return None
+    if alike:
+        # Werkzeug's valid methods leave out rules that share the URL through
+        # strict_slashes=False ('/a/' also serving '/a'): ask the table which rules may.
+        alike = not _neighbours_differ(adapter, error.valid_methods or (), table, policy_of)
     # The page will see the 405: the answer lets the request go, by the 405's own policy.
     return PreflightPlan(endpoint, policy, narrow=not alike)
+
+
+def _neighbours_differ(
+    adapter: MapAdapter, methods: Iterable[str], table: RouteTable, policy_of: PolicyOf
+) -> bool:
+    """Whether the rules that may share this URL with the rules serving ``methods`` here
+    serve it with different policies."""
+    neighbour_methods: set[str] = set()
+    for method in methods:
+        try:
+            rule, _ = adapter.match(method=method, return_rule=True)
+        except HTTPException:
+            continue
+        neighbour_methods.update(table.neighbour_methods.get(id(rule), ()))
+    return bool(neighbour_methods) and not _alike(
+        path_policies(adapter, neighbour_methods, policy_of).values()
+    )
 
 
 def method_not_allowed_policy(

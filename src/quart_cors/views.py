@@ -29,7 +29,12 @@ def method_handler_layers(view: Callable[..., Any]) -> dict[str, Layer | None]:
     if view_class is None or not methods:
         return {}
     found: dict[str, Layer | None] = {}
-    for method in methods:
+    served = {method.upper() for method in methods}
+    if "GET" in served:
+        # Werkzeug adds HEAD to a rule that serves GET, and MethodView.methods leaves it out
+        # when the class defines no head(): Quart then calls get() for it.
+        served.add("HEAD")
+    for method in sorted(served):
         handler = getattr(view_class, method.lower(), None)
         if handler is None:
             handler = getattr(view_class, _HANDLER_FALLBACK.get(method, ""), None)

@@ -27,6 +27,7 @@ from typing import Any
 from quart import Blueprint, Quart, Response, abort, redirect, request, websocket
 from quart.typing import ResponseReturnValue
 from quart.views import MethodView
+from werkzeug.routing import BaseConverter, Map
 
 from quart_cors import CORSRequest, cors, cors_exempt, route_cors, websocket_cors
 
@@ -456,6 +457,16 @@ def make_tenants(origins: Origins) -> Quart:
     return cors(app, allow_origin=front_end_of_host, allow_headers=["content-type"])
 
 
+class RegexConverter(BaseConverter):
+    """The common recipe ``<regex("..."):name>``; this one may match a "/"."""
+
+    part_isolating = False
+
+    def __init__(self, url_map: Map, *items: str) -> None:
+        super().__init__(url_map)
+        self.regex = items[0]
+
+
 def make_promise(origins: Origins) -> Quart:
     """Three shapes of one URL with two policies: the page may read, only the alt page may write.
 
@@ -494,6 +505,54 @@ def make_promise(origins: Origins) -> Quart:
             return await record()
 
     app.add_url_rule("/profile", view_func=Profile.as_view("profile"))
+
+    # strict_slashes=False: '/notes/' serves '/notes' too, without a redirect.
+    @app.get("/notes")
+    async def read_notes() -> Response:
+        return _hello("notes")
+
+    app.add_url_rule(
+        "/notes/",
+        "delete_notes",
+        route_cors(**admin)(record),
+        methods=["DELETE"],
+        strict_slashes=False,
+    )
+
+    # strict_slashes=False: '/drafts/' serves GET and DELETE at '/drafts' and answers OPTIONS
+    # there, while Werkzeug routes PUT /drafts to a 404 (not a 405).
+    app.add_url_rule(
+        "/drafts/",
+        "drafts",
+        route_cors(**admin)(record),
+        methods=["GET", "DELETE"],
+        strict_slashes=False,
+    )
+
+    # PUT /memos is a 405 whose methods Werkzeug takes from '/memos' alone, while '/memos/'
+    # (strict_slashes=False) serves DELETE at /memos for the alt page only.
+    @app.get("/memos")
+    async def read_memos() -> Response:
+        return _hello("memos")
+
+    app.add_url_rule(
+        "/memos/",
+        "delete_memos",
+        route_cors(**admin)(record),
+        methods=["DELETE"],
+        strict_slashes=False,
+    )
+
+    # A converter whose argument holds a "/": '/files/team/logo' is served by both rules.
+    app.url_map.converters["regex"] = RegexConverter
+
+    @app.get('/files/<regex("[a-z]+/[a-z]+"):name>')
+    async def read_file(name: str) -> Response:
+        return _hello(name)
+
+    app.route("/files/team/logo", methods=["DELETE"], endpoint="delete_logo")(
+        route_cors(**admin)(record)
+    )
     return cors(
         app,
         allow_origin=origins.page,

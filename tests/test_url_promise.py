@@ -513,3 +513,23 @@ async def test_the_shops_subdomains_cannot_reach_delete_account(
     assert removed.response is None  # the DELETE itself never went out
     admin = Browser(app, "https://admin.shop.example", clock=never_clock)
     assert (await admin.fetch("/api/account", method="DELETE", credentials="include")).ok
+
+
+async def test_a_method_views_own_head_takes_the_views_policy_not_gets() -> None:
+    # Quart calls head() when the class defines one; only without it does HEAD fall back to get().
+    class Page(MethodView):
+        @route_cors(allow_origin=[ADMIN])
+        async def get(self) -> str:
+            return "page"
+
+        async def head(self) -> str:
+            return ""
+
+    app = Quart(__name__)
+    cors(app, allow_origin=[PARTNER])
+    app.add_url_rule("/page", view_func=Page.as_view("page"))
+    client = app.test_client()
+    head = await client.head("/page", headers={"Origin": PARTNER})
+    assert head.headers.get(ACAO) == PARTNER
+    got = await client.get("/page", headers={"Origin": PARTNER})
+    assert ACAO not in got.headers

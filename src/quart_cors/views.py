@@ -42,8 +42,6 @@ def method_handler_layers(view: Callable[..., Any]) -> dict[str, Layer | None]:
             found[method] = None
         elif getattr(handler, ROUTE_LAYER, None) is not None:
             found[method] = getattr(handler, ROUTE_LAYER)
-    if found and "HEAD" not in found and "GET" in found and "HEAD" in {m.upper() for m in methods}:
-        found["HEAD"] = found["GET"]
     return found
 
 

@@ -55,8 +55,10 @@ def _imports(module: str) -> set[str]:
 @pytest.mark.parametrize(
     ("module", "allowed_internal"),
     [
-        ("origins", {".errors", "."}),
-        ("policy", {".errors", ".origins", "."}),
+        ("suffixes", set()),
+        ("regexes", {".suffixes", "."}),
+        ("origins", {".errors", ".regexes", ".suffixes", "."}),
+        ("policy", {".errors", ".origins", ".regexes", ".suffixes", "."}),
         ("settings", {".errors", ".origins", ".policy", "."}),
     ],
 )

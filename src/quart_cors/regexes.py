@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -333,7 +334,9 @@ class RegexReading:
 @lru_cache(maxsize=256)
 def read(regex: re.Pattern[str]) -> RegexReading:
     """Read a configured pattern; RegexNotLinearError when it has no linear-time reading."""
-    parsed = sre_parse.parse(regex.pattern, regex.flags)
+    with warnings.catch_warnings():  # re.compile() has shown the user any warning already
+        warnings.simplefilter("ignore")
+        parsed = sre_parse.parse(regex.pattern, regex.flags)
     tree = _read(parsed.data, parsed.state.flags)
     runs: list[str] = []
     _literal_runs(tree, runs)

@@ -25,6 +25,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 
 from quart_cors.origins import MAX_ORIGIN_LENGTH, compile_origins, split_origin
 from quart_cors.regexes import linear
@@ -77,15 +78,16 @@ def main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     rows: list[tuple[str, str, int, float, float]] = []
     for pattern, text in _engine_cases():
-        matcher = linear(re.compile(pattern))
-        median, slowest = _time(lambda m=matcher, t=text: m.fullmatch(t), options.repeat)
+        median, slowest = _time(
+            partial(linear(re.compile(pattern)).fullmatch, text), options.repeat
+        )
         rows.append(("engine", pattern, len(text), median, slowest))
     for pattern, origin in _origin_cases():
         if split_origin(origin) is None:  # too long, or not an origin: it never reaches a regex
             raise SystemExit(f"{origin[:40]}... does not pass the Origin grammar")
         origins, problems = compile_origins(re.compile(pattern))
         assert not problems, problems
-        median, slowest = _time(lambda o=origins, t=origin: o.match(t), options.repeat)
+        median, slowest = _time(partial(origins.match, origin), options.repeat)
         rows.append(("origin", pattern, len(origin), median, slowest))
     width = max(len(pattern) for _, pattern, *_ in rows)
     print(

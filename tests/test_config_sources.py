@@ -229,3 +229,10 @@ async def test_a_good_app_with_its_own_config_keys_still_starts() -> None:
     app.config["CORS_NOTES"] = "kept by the app"
     await app.startup()
     await app.shutdown()
+
+
+async def test_a_misplaced_value_json_cannot_hold_is_named_without_one() -> None:
+    error = await _startup_error(_app({"CORS_ALLOW_ORIGIN": {"https://a.com"}}))
+    (problem,) = error.problems
+    assert problem.code == "E080"
+    assert "QUART_QUART_CORS_ALLOW_ORIGIN," in problem.message

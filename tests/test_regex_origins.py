@@ -553,3 +553,16 @@ def test_warning_for_a_narrow_regex_says_it_is_narrow() -> None:
     regex = re.compile(r"https://[a-z]+\.example\.com")
     assert compile_origins(regex)[0].any_origin_regexes == ()
     assert "only origins under the domains it names" in any_origin_regex_warning(regex)
+
+
+def test_e004_says_so_when_it_cannot_show_a_regex_safe() -> None:
+    # \B between a letter and "." never holds, so this matches nothing; the proof reads the
+    # pattern without its anchors, finds a.com, and cannot show more: E004, with no example.
+    regex = re.compile(r"https://[a-z]+\B\.com")
+    assert not regex.fullmatch("https://a.com")
+    with pytest.raises(CORSConfigError) as caught:
+        cors(Quart(__name__), allow_origin=regex, allow_credentials=True)
+    (problem,) = caught.value.problems
+    assert problem.code == "E004"
+    assert "cannot show" in problem.message
+    assert "also matches" not in problem.message

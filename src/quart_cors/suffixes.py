@@ -41,10 +41,3 @@ def registrable_domain(host: str) -> str | None:
     """The registrable domain (eTLD+1) that ``host`` is or is under; None for a public suffix."""
     found = _suffix_list().privatesuffix(host)
     return found if isinstance(found, str) else None
-
-
-def list_version() -> str:
-    """The installed publicsuffixlist release, whose last part is the date of its list."""
-    from importlib.metadata import version  # noqa: PLC0415
-
-    return version("publicsuffixlist")

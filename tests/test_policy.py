@@ -59,7 +59,8 @@ def _imports(module: str) -> set[str]:
         ("regexes", {".suffixes", "."}),
         ("origins", {".errors", ".regexes", ".suffixes", "."}),
         ("policy", {".errors", ".origins", ".regexes", ".suffixes", "."}),
-        ("settings", {".errors", ".origins", ".policy", "."}),
+        ("config_keys", {".errors", ".policy", "."}),
+        ("settings", {".errors", ".origins", ".policy", ".config_keys", "."}),
     ],
 )
 def test_layers_import_down_only_and_no_quart(module: str, allowed_internal: set[str]) -> None:

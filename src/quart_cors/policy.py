@@ -441,34 +441,6 @@ def credential_problems(
     return problems
 
 
-def _proof_scope(domains: Iterable[str], hosts: Iterable[str]) -> str:
-    """What E004 allows a regex to match, in words, from what the regex names literally."""
-    from . import suffixes  # noqa: PLC0415
-
-    domains = list(domains)
-    named = [f"under {domain}" for domain in domains]
-    public = []
-    for host in hosts:
-        if "." not in host and not host.startswith("["):
-            continue  # a single label is a word of the pattern more often than a host
-        if host.startswith("[") or not suffixes.is_public_suffix(host):
-            if not any(host == domain or host.endswith("." + domain) for domain in domains):
-                named.append(f"the host {host}")
-        else:
-            public.append(host)
-    scope = (
-        f"{' or '.join(named)} (what it names literally)"
-        if named
-        else "under a registrable domain it names literally, and it names none"
-    )
-    if public:
-        scope += (
-            f"; {' and '.join(public)} is a public suffix (Public Suffix List), under which "
-            "anyone can register a name"
-        )
-    return scope
-
-
 def _wildcard_base(pattern: str) -> str:
     return pattern.partition("://*.")[2].partition(":")[0]
 
@@ -481,38 +453,17 @@ def _wildcard_under_own_domain(pattern: str) -> str:
 def _unproven_regexes(
     regexes: Iterable[re.Pattern[str]], credentials: str
 ) -> Iterator[tuple[re.Pattern[str], str]]:
-    """E004: each regex of which quart-cors cannot show that every origin it matches is under a
-    registrable domain (or an exact IP host) written in it, with the message to show."""
+    """E004: each regex of which quart-cors cannot show that every origin it matches is under
+    the registrable domains or exact hosts written in it, with the message to show."""
     if not regexes:
         return
-    from .regexes import prove  # noqa: PLC0415 - interegular and the suffix list, on demand
+    from .regexes import unproven_regex_message  # noqa: PLC0415 - the proof, on demand
 
-    fixes = (
-        "list the origins you trust (e.g. 'https://app.example.com'), use '*.' patterns under "
-        "your domain (e.g. 'https://*.example.com'), or, to allow other sites on purpose, "
-        "pass a callable that returns True for them (lambda origin: True allows every origin)"
-    )
     for regex in regexes:
-        proof = prove(regex)
-        canary = canary_matched_by(regex)  # the second line: names no one controls
-        if proof.proved and canary is None:
-            continue
-        outside = proof.outside or canary
-        under = _proof_scope(proof.domains, proof.hosts)
-        dots = (
-            "; note that its unescaped '.' matches any character (write '\\.' for a dot)"
-            if proof.dots_unescaped
-            else ""
-        )
-        if outside:
-            verdict = f"this regex also matches {outside!r}, which is not {under}"
-        else:
-            verdict = f"quart-cors cannot show that every origin this regex matches is {under}"
-        yield (
-            regex,
-            f"with {credentials}, {verdict}, so another site could read your users' data"
-            f"{dots}. Fix: {fixes}",
-        )
+        # The canaries are the second line: names no one controls.
+        message = unproven_regex_message(regex, canary_matched_by(regex), credentials)
+        if message is not None:
+            yield regex, message
 
 
 def normalize(name: str, value: object, problems: list[ConfigProblem]) -> object:

@@ -537,3 +537,64 @@ def _readability(char: str | None) -> tuple[int, str]:
     if char is None:
         return (3, "")
     return (0 if char.isalpha() else 1 if char.isdigit() else 2, char)
+
+
+# --- the message of E004 -------------------------------------------------------------------
+
+_E004_FIXES = (
+    "list the origins you trust (e.g. 'https://app.example.com'), use '*.' patterns under "
+    "your domain (e.g. 'https://*.example.com'), or, to allow other sites on purpose, "
+    "pass a callable that returns True for them (lambda origin: True allows every origin)"
+)
+
+
+def unproven_regex_message(
+    regex: re.Pattern[str], canary: str | None, credentials: str
+) -> str | None:
+    """E004's message for a credentialed regex, or None when the proof holds and no canary
+    (``origins.canary_matched_by``) matched. ``credentials`` names the setting that turned
+    credentials on."""
+    proof = prove(regex)
+    if proof.proved and canary is None:
+        return None
+    outside = proof.outside or canary
+    under = _proof_scope(proof.domains, proof.hosts)
+    dots = (
+        "; note that its unescaped '.' matches any character (write '\\.' for a dot)"
+        if proof.dots_unescaped
+        else ""
+    )
+    if outside:
+        verdict = f"this regex also matches {outside!r}, which is not {under}"
+    else:
+        verdict = f"quart-cors cannot show that every origin this regex matches is {under}"
+    return (
+        f"with {credentials}, {verdict}, so another site could read your users' data"
+        f"{dots}. Fix: {_E004_FIXES}"
+    )
+
+
+def _proof_scope(domains: Iterable[str], hosts: Iterable[str]) -> str:
+    """What E004 allows a regex to match, in words, from what the regex names literally."""
+    domains = list(domains)
+    named = [f"under {domain}" for domain in domains]
+    public = []
+    for host in hosts:
+        if "." not in host and not host.startswith("["):
+            continue  # a single label is a word of the pattern more often than a host
+        if host.startswith("[") or not suffixes.is_public_suffix(host):
+            if not any(host == domain or host.endswith("." + domain) for domain in domains):
+                named.append(f"the host {host}")
+        else:
+            public.append(host)
+    scope = (
+        f"{' or '.join(named)} (what it names literally)"
+        if named
+        else "under a registrable domain it names literally, and it names none"
+    )
+    if public:
+        scope += (
+            f"; {' and '.join(public)} is a public suffix (Public Suffix List), under which "
+            "anyone can register a name"
+        )
+    return scope

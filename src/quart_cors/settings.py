@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import re
-import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from . import errors
 from .errors import ConfigProblem, CORSConfigError
 from .origins import origin_list_fix
 from .policy import DEFAULTS, FIELDS, Policy, build_policy, check_settings
+
+if TYPE_CHECKING:
+    from .config_keys import MisplacedKey
 
 CONFIG_KEYS: Mapping[str, str] = MappingProxyType(
     {name: f"QUART_CORS_{name.upper()}" for name in FIELDS}
@@ -47,61 +49,15 @@ def materialize(value: object) -> object:
     return value
 
 
+# A config key that starts so may be meant for quart-cors (config_keys.py decides).
+LOOK_ALIKE_PREFIXES = ("QUART_CORS_", "CORS_")
+
+
 class ConfigValues(dict[str, object]):
     """The QUART_CORS_* values of an app's config, and the keys that look meant for quart-cors
     but that nothing reads (checked when each policy compiles: E080)."""
 
     misplaced: tuple[MisplacedKey, ...] = ()
-
-
-@dataclass(frozen=True)
-class MisplacedKey:
-    """A config key that looks like a QUART_CORS_* key but is not one.
-
-    ``field`` is the setting it was most likely meant for (None when no guess fits);
-    ``stripped`` says whether it is a field's key without "QUART_" ("CORS_MAX_AGE", which
-    ``app.config.from_prefixed_env()`` makes of the variable QUART_CORS_MAX_AGE). Keys in the
-    QUART_CORS_ namespace are always refused; a CORS_* key only when the setting it names
-    falls back to its default, since an app may read such a key itself and pass it on.
-    """
-
-    key: str
-    value: object
-    field: str | None
-    ours: bool
-    stripped: bool
-
-
-# What other CORS extensions (flask-cors, django-cors-headers) and common guesses call a setting.
-_ALIASES: Mapping[str, str] = MappingProxyType(
-    {
-        "ORIGIN": "allow_origin",
-        "ORIGINS": "allow_origin",
-        "ALLOWED_ORIGIN": "allow_origin",
-        "ALLOWED_ORIGINS": "allow_origin",
-        "ALLOW_ORIGINS": "allow_origin",
-        "ALLOWED_ORIGIN_REGEXES": "allow_origin",
-        "ORIGIN_WHITELIST": "allow_origin",
-        "ALLOW_ALL_ORIGINS": "allow_origin",
-        "CREDENTIALS": "allow_credentials",
-        "SUPPORTS_CREDENTIALS": "allow_credentials",
-        "ALLOW_CREDENTIAL": "allow_credentials",
-        "METHODS": "allow_methods",
-        "ALLOWED_METHODS": "allow_methods",
-        "ALLOW_METHOD": "allow_methods",
-        "HEADERS": "allow_headers",
-        "ALLOWED_HEADERS": "allow_headers",
-        "ALLOW_HEADER": "allow_headers",
-        "EXPOSED_HEADERS": "expose_headers",
-        "EXPOSE_HEADER": "expose_headers",
-        "PREFLIGHT_MAX_AGE": "max_age",
-        "MAXAGE": "max_age",
-        "ALLOW_PRIVATE_NETWORK_ACCESS": "allow_private_network",
-        "PRIVATE_NETWORK": "allow_private_network",
-    }
-)
-_OURS = "QUART_CORS_"
-_STRIPPED = "CORS_"
 
 
 def read_config(config: Mapping[str, object]) -> ConfigValues:
@@ -110,86 +66,18 @@ def read_config(config: Mapping[str, object]) -> ConfigValues:
     values = ConfigValues(
         (key, materialize(config[key])) for key in CONFIG_KEYS.values() if key in config
     )
-    values.misplaced = tuple(
-        found
-        for found in (_misplaced(key, config[key]) for key in config if isinstance(key, str))
-        if found is not None
-    )
+    suspects = {
+        key: config[key]
+        for key in config
+        if isinstance(key, str)
+        and key.upper().startswith(LOOK_ALIKE_PREFIXES)
+        and key not in CONFIG_KEYS.values()
+    }
+    if suspects:
+        from .config_keys import misplaced_keys  # noqa: PLC0415 - only for a suspect key
+
+        values.misplaced = misplaced_keys(suspects)
     return values
-
-
-def _misplaced(key: str, value: object) -> MisplacedKey | None:
-    upper = key.upper()
-    if key in CONFIG_KEYS.values():
-        return None
-    if upper.startswith(_OURS):
-        rest, ours = upper[len(_OURS) :], True
-    elif upper.startswith(_STRIPPED):
-        rest, ours = upper[len(_STRIPPED) :], False
-    else:
-        return None
-    field = rest.lower() if rest.lower() in CONFIG_KEYS else _ALIASES.get(rest)
-    if field is None:
-        from difflib import get_close_matches  # noqa: PLC0415 - only for a suspect key
-
-        close = get_close_matches(rest.lower(), list(CONFIG_KEYS), n=1, cutoff=0.8)
-        field = close[0] if close else None
-    if field is None and not ours:
-        return None  # CORS_SOMETHING of the app's own, naming no setting of ours
-    stripped = not ours and upper == key and rest.lower() == field
-    return MisplacedKey(key, value, field, ours, stripped)
-
-
-def misplaced_problems(
-    misplaced: Iterable[MisplacedKey], defaulted: Iterable[str]
-) -> list[ConfigProblem]:
-    """E080 for each misplaced key: always in the QUART_CORS_ namespace, otherwise when the
-    setting it names is left at its default (``defaulted``: those fields)."""
-    defaulted = set(defaulted)
-    problems = []
-    for found in misplaced:
-        if not found.ours and found.field not in defaulted:
-            continue
-        problems.append(
-            ConfigProblem(
-                errors.CONFIG_KEY_MISPLACED,
-                found.key,
-                found.value,
-                _misplaced_fix(found),
-                source="in app.config",
-            )
-        )
-    return problems
-
-
-def _misplaced_fix(found: MisplacedKey) -> str:
-    if found.field is None:
-        return (
-            "quart-cors reads no such key, so this setting goes nowhere; the keys it reads "
-            f"are {', '.join(CONFIG_KEYS.values())}"
-        )
-    right = CONFIG_KEYS[found.field]
-    example = found.value if isinstance(found.value, str) else _json_or_none(found.value)
-    variable = f"QUART_{right}" + ("" if example is None else f"={shlex.quote(example)}")
-    default = f"{found.field} stays at its default ({DEFAULTS[found.field]!r})"
-    if found.stripped:
-        return (
-            f"quart-cors reads {right}, not this key, so {default}. "
-            "app.config.from_prefixed_env() strips the prefix QUART_ from environment "
-            f"variables: name the variable {variable}, or set app.config[{right!r}]"
-        )
-    return (
-        f"quart-cors reads no such key, so this setting goes nowhere; did you mean {right} "
-        f"({found.field})? Set app.config[{right!r}], or, in the environment for "
-        f"app.config.from_prefixed_env(), {variable}"
-    )
-
-
-def _json_or_none(value: object) -> str | None:
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # pick()'s answer when no layer sets a field.
@@ -266,10 +154,12 @@ def compile_policy(
     if origins["allow_credentials"] == FROM_CONFIG:
         credentials = f"{CONFIG_KEYS['allow_credentials']}=True (in app.config)"
     policy, problems = build_policy(values, credentials)
-    misplaced = misplaced_problems(
-        getattr(config, "misplaced", ()),
-        (name for name, origin in origins.items() if origin == FROM_DEFAULT),
-    )
+    misplaced: list[ConfigProblem] = []
+    if getattr(config, "misplaced", ()):
+        from .config_keys import misplaced_problems  # noqa: PLC0415
+
+        defaulted = [name for name, origin in origins.items() if origin == FROM_DEFAULT]
+        misplaced = misplaced_problems(getattr(config, "misplaced", ()), defaulted)
     if policy is None or misplaced:
         raise CORSConfigError(
             [*(_sourced(problem, origins) for problem in problems), *misplaced], where

@@ -302,17 +302,19 @@ _ATTACKER_HOSTS = [
 ]
 
 
-def _owned(domain_piece: str) -> tuple[set[str], set[str]]:
+def _owned(prefix: str, domain_piece: str) -> tuple[set[str], set[str]]:
     """The registrable domains and exact hosts the pattern names, read independently."""
     if re.search(r"(?<!\\)\.", domain_piece):
         return set(), set()  # an unescaped dot: the text names no domain
     host = domain_piece.replace("\\", "")
+    # "(?:www|app)\." is literal text too: it names www.HOST and app.HOST, exactly.
+    names = {f"www.{host}", f"app.{host}"} if prefix == r"(?:www|app)\." else {host}
     if host == "localhost":
-        return {"localhost"}, set()
+        return {"localhost"}, names
     if host.startswith("[") or host.replace(".", "").isdigit():
-        return set(), {host}
-    registrable = PSL.privatesuffix(host)
-    return ({registrable} if registrable else set()), {host}
+        return set(), names
+    domains = {PSL.privatesuffix(name) for name in names}
+    return {domain for domain in domains if domain}, names
 
 
 def _inside(origin: str, domains: set[str], hosts: set[str]) -> bool:
@@ -323,7 +325,7 @@ def _inside(origin: str, domains: set[str], hosts: set[str]) -> bool:
 
 
 @st.composite
-def _regex_and_origins(draw: st.DrawFn) -> tuple[str, str, list[str]]:
+def _regex_and_origins(draw: st.DrawFn) -> tuple[str, tuple[str, str], list[str]]:
     scheme = draw(st.sampled_from(_SCHEMES))
     prefix = draw(st.sampled_from(_PREFIXES))
     domain = draw(st.sampled_from(_DOMAINS))
@@ -335,28 +337,28 @@ def _regex_and_origins(draw: st.DrawFn) -> tuple[str, str, list[str]]:
             st.builds(
                 lambda s, label, host, port: f"{s}://{label}{host}{port}",
                 st.sampled_from(["https", "http", "wss"]),
-                st.sampled_from(["", "a.", "www.", "app-1.", "x"]),
+                st.sampled_from(["", "a.", "www.", "app.", "app-1.", "x"]),
                 st.sampled_from(_ATTACKER_HOSTS),
                 st.sampled_from(["", ":8443", ":1"]),
             ),
             max_size=6,
         )
     )
-    return pattern, domain, [origin for origin in matched + made if split_origin(origin)]
+    return pattern, (prefix, domain), [origin for origin in matched + made if split_origin(origin)]
 
 
 @PROPERTY_SETTINGS
 @given(_regex_and_origins())
 async def test_accepted_credentialed_regexes_let_in_nothing_outside_their_domains(
-    case: tuple[str, str, list[str]],
+    case: tuple[str, tuple[str, str], list[str]],
 ) -> None:
-    pattern, domain, origins = case
+    pattern, (prefix, domain), origins = case
     regex = re.compile(pattern)
     if _codes(allow_origin=regex, allow_credentials=True):
         assert _codes(allow_origin=regex, allow_credentials=True) == ("E004",)
         return
     app, _ = make_app(allow_origin=regex, allow_credentials=True)
-    domains, hosts = _owned(domain)
+    domains, hosts = _owned(prefix, domain)
     for origin in origins:
         if not _inside(origin, domains, hosts):
             assert not await _allowed(app, origin), (pattern, origin)

@@ -467,13 +467,11 @@ def _outside(
     domains and hosts (None when there is none: the proof holds)."""
     from interegular import parse_pattern  # noqa: PLC0415 - about 80 ms, only for E004
 
-    allowed = [rf"{_SCHEME}://(?:{_LABEL}\.)*{re.escape(domain)}{_PORT}" for domain in domains]
-    allowed += [rf"{_SCHEME}://{re.escape(host)}{_PORT}" for host in hosts]
     matched = parse_pattern(superset).to_fsm() & _grammar()
     if matched.empty():
         return False, None
-    if allowed:
-        matched = matched - parse_pattern("|".join(f"(?:{a})" for a in allowed)).to_fsm()
+    if domains or hosts:
+        matched = matched - _allowed(tuple(domains), tuple(hosts))
         if matched.empty():
             return True, None
     for preferred in _READABLE:
@@ -490,6 +488,16 @@ _READABLE = (
     rf"https?://(?:{_LABEL}\.)+[a-z]+{_PORT}",
     r"https?://[^\n]*",
 )
+
+
+@lru_cache(maxsize=64)
+def _allowed(domains: tuple[str, ...], hosts: tuple[str, ...]) -> Any:
+    """The automaton of the origins under ``domains`` or with a host of ``hosts``, any port."""
+    from interegular import parse_pattern  # noqa: PLC0415
+
+    allowed = [rf"{_SCHEME}://(?:{_LABEL}\.)*{re.escape(domain)}{_PORT}" for domain in domains]
+    allowed += [rf"{_SCHEME}://{re.escape(host)}{_PORT}" for host in hosts]
+    return parse_pattern("|".join(f"(?:{pattern})" for pattern in allowed)).to_fsm()
 
 
 @lru_cache(maxsize=1)

@@ -13,6 +13,7 @@ from quart import Quart
 
 from conftest import make_app
 from quart_cors import CORSConfigError, QuartCORS, cors
+from quart_cors.settings import env_prefix
 
 ACAO = "Access-Control-Allow-Origin"
 
@@ -62,7 +63,7 @@ async def test_misplaced_key_is_e080_naming_the_right_key_and_variable(
     (problem,) = error.problems
     assert (problem.code, problem.setting, problem.value) == ("E080", key, value)
     assert right in problem.message
-    assert f"QUART_{right}" in problem.message  # what from_prefixed_env() reads
+    assert f"{PREFIX}_{right}" in problem.message  # what from_prefixed_env() reads
 
 
 async def test_unknown_key_in_our_namespace_lists_the_keys_we_read() -> None:
@@ -96,6 +97,16 @@ async def test_misplaced_key_on_first_request_without_lifespan_is_500() -> None:
 # --- the README's app factory, with the environment of a new user --------------------------
 
 
+# What app.config.from_prefixed_env() strips: "QUART", or "FLASK" on Quart 0.19, whose
+# app.config is Flask's Config.
+PREFIX = env_prefix(Quart(__name__).config)
+
+
+def test_the_prefix_is_read_from_the_apps_config_class() -> None:
+    assert PREFIX in ("QUART", "FLASK")
+    assert env_prefix({}) == "QUART"
+
+
 def _factory_app() -> Quart:
     extension = QuartCORS()
 
@@ -117,22 +128,23 @@ async def test_from_prefixed_env_with_quart_cors_variables_is_e080(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # QUART_CORS_MAX_AGE lands in CORS_MAX_AGE: from_prefixed_env() strips "QUART_".
-    monkeypatch.setenv("QUART_CORS_MAX_AGE", "600")
-    monkeypatch.setenv("QUART_CORS_ALLOW_ORIGIN", "https://a.com,https://b.com")
+    monkeypatch.setenv(f"{PREFIX}_CORS_MAX_AGE", "600")
+    monkeypatch.setenv(f"{PREFIX}_CORS_ALLOW_ORIGIN", "https://a.com,https://b.com")
     error = await _startup_error(_factory_app())
     assert error.codes == ("E080", "E080")
     assert {problem.setting for problem in error.problems} == {
         "CORS_MAX_AGE",
         "CORS_ALLOW_ORIGIN",
     }
-    assert "QUART_QUART_CORS_MAX_AGE=600" in str(error)
+    assert f"{PREFIX}_QUART_CORS_MAX_AGE=600" in str(error)
+    assert f"strips the prefix {PREFIX}_" in str(error)
 
 
 async def test_a_comma_joined_origin_list_never_leaves_the_default_star(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The documented variable, as from_prefixed_env() reads it: refused with the JSON fix.
-    monkeypatch.setenv("QUART_QUART_CORS_ALLOW_ORIGIN", "https://a.com,https://b.com")
+    monkeypatch.setenv(f"{PREFIX}_QUART_CORS_ALLOW_ORIGIN", "https://a.com,https://b.com")
     app = _factory_app()
     response = await app.test_client().get("/", headers={"Origin": "https://evil.example"})
     assert response.status_code == 500
@@ -140,14 +152,14 @@ async def test_a_comma_joined_origin_list_never_leaves_the_default_star(
     error = await _startup_error(_factory_app())
     (problem,) = error.problems
     assert (problem.code, problem.setting) == ("E017", "QUART_CORS_ALLOW_ORIGIN")
-    assert """QUART_QUART_CORS_ALLOW_ORIGIN='["https://a.com", "https://b.com"]'""" in (
+    assert f"""{PREFIX}_QUART_CORS_ALLOW_ORIGIN='["https://a.com", "https://b.com"]'""" in (
         problem.message
     )
 
 
 async def test_the_json_form_e017_shows_works_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QUART_QUART_CORS_ALLOW_ORIGIN", '["https://a.com", "https://b.com"]')
-    monkeypatch.setenv("QUART_QUART_CORS_MAX_AGE", "600")
+    monkeypatch.setenv(f"{PREFIX}_QUART_CORS_ALLOW_ORIGIN", '["https://a.com", "https://b.com"]')
+    monkeypatch.setenv(f"{PREFIX}_QUART_CORS_MAX_AGE", "600")
     app = _factory_app()
     await app.startup()
     client = app.test_client()
@@ -235,4 +247,4 @@ async def test_a_misplaced_value_json_cannot_hold_is_named_without_one() -> None
     error = await _startup_error(_app({"CORS_ALLOW_ORIGIN": {"https://a.com"}}))
     (problem,) = error.problems
     assert problem.code == "E080"
-    assert "QUART_QUART_CORS_ALLOW_ORIGIN," in problem.message
+    assert f"{PREFIX}_QUART_CORS_ALLOW_ORIGIN," in problem.message

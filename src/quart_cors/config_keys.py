@@ -1,10 +1,11 @@
 """Config keys that look meant for quart-cors but that nothing reads (E080).
 
-``app.config.from_prefixed_env()`` strips "QUART_" from environment variables, so the variable
-QUART_CORS_MAX_AGE lands in the key CORS_MAX_AGE; other CORS extensions name their settings
-CORS_ORIGINS or CORS_ALLOWED_ORIGINS; keys get misspelled. Each such key is refused with the
-key quart-cors reads and the variable that sets it. Imported only when an app's config has a
-key that starts with QUART_CORS_ or CORS_ and is not one that quart-cors reads.
+``app.config.from_prefixed_env()`` strips "QUART_" from environment variables ("FLASK_" on
+Quart 0.19, whose app.config is Flask's), so QUART_CORS_MAX_AGE lands in the key
+CORS_MAX_AGE; other CORS extensions name their settings CORS_ORIGINS or CORS_ALLOWED_ORIGINS;
+keys get misspelled. Each such key is refused with the key quart-cors reads and the variable
+that sets it. Imported only when an app's config has a key that starts with QUART_CORS_ or
+CORS_ and is not one that quart-cors reads.
 """
 
 from __future__ import annotations
@@ -104,10 +105,11 @@ def _misplaced(key: str, value: object) -> MisplacedKey | None:
 
 
 def misplaced_problems(
-    misplaced: Iterable[MisplacedKey], defaulted: Iterable[str]
+    misplaced: Iterable[MisplacedKey], defaulted: Iterable[str], env_prefix: str = "QUART"
 ) -> list[ConfigProblem]:
     """E080 for each misplaced key: always in the QUART_CORS_ namespace, otherwise when the
-    setting it names is left at its default (``defaulted``: those fields)."""
+    setting it names is left at its default (``defaulted``: those fields). ``env_prefix`` is
+    what the app's ``config.from_prefixed_env()`` strips ("QUART", or "FLASK" on Quart 0.19)."""
     defaulted = set(defaulted)
     problems = []
     for found in misplaced:
@@ -118,14 +120,14 @@ def misplaced_problems(
                 errors.CONFIG_KEY_MISPLACED,
                 found.key,
                 found.value,
-                _misplaced_fix(found),
+                _misplaced_fix(found, env_prefix),
                 source="in app.config",
             )
         )
     return problems
 
 
-def _misplaced_fix(found: MisplacedKey) -> str:
+def _misplaced_fix(found: MisplacedKey, env_prefix: str) -> str:
     if found.field is None:
         return (
             "quart-cors reads no such key, so this setting goes nowhere; the keys it reads "
@@ -133,12 +135,12 @@ def _misplaced_fix(found: MisplacedKey) -> str:
         )
     right = CONFIG_KEYS[found.field]
     example = found.value if isinstance(found.value, str) else _json_or_none(found.value)
-    variable = f"QUART_{right}" + ("" if example is None else f"={shlex.quote(example)}")
+    variable = f"{env_prefix}_{right}" + ("" if example is None else f"={shlex.quote(example)}")
     default = f"{found.field} stays at its default ({DEFAULTS[found.field]!r})"
     if found.stripped:
         return (
             f"quart-cors reads {right}, not this key, so {default}. "
-            "app.config.from_prefixed_env() strips the prefix QUART_ from environment "
+            f"app.config.from_prefixed_env() strips the prefix {env_prefix}_ from environment "
             f"variables: name the variable {variable}, or set app.config[{right!r}]"
         )
     return (

@@ -560,17 +560,18 @@ def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
     return None
 
 
-def origin_list_fix(item: str, config_key: str | None = None) -> str:
+def origin_list_fix(item: str, config_key: str | None = None, env_prefix: str = "QUART") -> str:
     """E017's fix for several origins joined into one string (by commas or whitespace).
 
     For an argument the fix is a Python list. For a value from ``app.config`` it is the list
     there, or, from the environment, the JSON form ``app.config.from_prefixed_env()`` parses
-    (an environment variable cannot hold a Python list).
+    (an environment variable cannot hold a Python list), named with the prefix that method
+    strips (``env_prefix``).
     """
     separated = item.replace(",", " ").split()
     if config_key is None:
         return f"one origin per list item: use the list {separated!r}"
-    variable = f"QUART_{config_key}={shlex.quote(json.dumps(separated))}"
+    variable = f"{env_prefix}_{config_key}={shlex.quote(json.dumps(separated))}"
     return (
         f"one origin per list item: set app.config[{config_key!r}] to the list "
         f"{separated!r}, or, in the environment for app.config.from_prefixed_env(), which "

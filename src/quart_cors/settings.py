@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -58,6 +59,19 @@ class ConfigValues(dict[str, object]):
     but that nothing reads (checked when each policy compiles: E080)."""
 
     misplaced: tuple[MisplacedKey, ...] = ()
+    # What the app's config.from_prefixed_env() strips from environment variables.
+    env_prefix: str = "QUART"
+
+
+def env_prefix(config: object) -> str:
+    """The prefix ``config.from_prefixed_env()`` reads by default: "QUART", or "FLASK" where
+    app.config is Flask's Config (Quart 0.19), or "QUART" when there is no such method."""
+    method = getattr(type(config), "from_prefixed_env", None)
+    try:
+        default = inspect.signature(method).parameters["prefix"].default  # type: ignore[arg-type]
+    except (TypeError, ValueError, KeyError):
+        return "QUART"
+    return default if isinstance(default, str) else "QUART"
 
 
 def read_config(config: Mapping[str, object]) -> ConfigValues:
@@ -66,6 +80,7 @@ def read_config(config: Mapping[str, object]) -> ConfigValues:
     values = ConfigValues(
         (key, materialize(config[key])) for key in CONFIG_KEYS.values() if key in config
     )
+    values.env_prefix = env_prefix(config)
     suspects = {
         key: config[key]
         for key in config
@@ -154,20 +169,21 @@ def compile_policy(
     if origins["allow_credentials"] == FROM_CONFIG:
         credentials = f"{CONFIG_KEYS['allow_credentials']}=True (in app.config)"
     policy, problems = build_policy(values, credentials)
+    prefix = getattr(config, "env_prefix", "QUART")
     misplaced: list[ConfigProblem] = []
     if getattr(config, "misplaced", ()):
         from .config_keys import misplaced_problems  # noqa: PLC0415
 
         defaulted = [name for name, origin in origins.items() if origin == FROM_DEFAULT]
-        misplaced = misplaced_problems(getattr(config, "misplaced", ()), defaulted)
+        misplaced = misplaced_problems(getattr(config, "misplaced", ()), defaulted, prefix)
     if policy is None or misplaced:
         raise CORSConfigError(
-            [*(_sourced(problem, origins) for problem in problems), *misplaced], where
+            [*(_sourced(problem, origins, prefix) for problem in problems), *misplaced], where
         )
     return policy
 
 
-def _sourced(problem: ConfigProblem, origins: Mapping[str, int]) -> ConfigProblem:
+def _sourced(problem: ConfigProblem, origins: Mapping[str, int], prefix: str) -> ConfigProblem:
     """A problem of a resolved field, named by its config key when it came from there, with
     its source; E017's fix for a config value is the JSON an environment variable holds."""
     origin = origins.get(problem.setting)
@@ -179,5 +195,5 @@ def _sourced(problem: ConfigProblem, origins: Mapping[str, int]) -> ConfigProble
     key = CONFIG_KEYS[problem.setting]
     message = problem.message
     if problem.code == errors.ORIGIN_LIST_IN_STRING and isinstance(problem.value, str):
-        message = origin_list_fix(problem.value, key)
+        message = origin_list_fix(problem.value, key, prefix)
     return replace(problem, setting=key, source=source, message=message)

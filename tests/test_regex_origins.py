@@ -584,3 +584,19 @@ async def test_start_up_warning_names_the_right_fix(caplog: pytest.LogCaptureFix
     (warning,) = [record.getMessage() for record in caplog.records if record.name == "quart_cors"]
     assert "every origin" not in warning
     assert "'https://*.example.com'" in warning
+
+
+def test_a_regex_the_automata_library_cannot_read_is_e004(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fault injection: interegular refuses the pattern. Anything not proved is E004.
+    import interegular
+
+    def unsupported(pattern: str) -> object:
+        raise interegular.Unsupported(pattern)
+
+    monkeypatch.setattr(interegular, "parse_pattern", unsupported)
+    regex = re.compile(r"https://[a-z]+\.fault-injected\.example\.com")
+    with pytest.raises(CORSConfigError) as caught:
+        cors(Quart(__name__), allow_origin=regex, allow_credentials=True)
+    (problem,) = caught.value.problems
+    assert problem.code == "E004"
+    assert "cannot show" in problem.message

@@ -443,13 +443,19 @@ def prove(regex: re.Pattern[str]) -> Proof:
     when the pattern has no reading)."""
     reading = read(regex)
     domains, hosts = candidates(reading.literals)
-    matches, outside = _outside(reading.superset, domains, hosts)
+    try:
+        matches, outside = _outside(reading.superset, domains, hosts)
+    except Exception:  # whatever the automata library cannot do proves nothing
+        return Proof(False, domains, hosts)
     if outside is None:
         return Proof(True, domains, hosts)
     dots_unescaped = False
     if reading.superset_dots_escaped is not None:
         escaped = candidates(reading.literals_dots_escaped)
-        matches, outside_escaped = _outside(reading.superset_dots_escaped, *escaped)
+        try:
+            matches, outside_escaped = _outside(reading.superset_dots_escaped, *escaped)
+        except Exception:  # the hint is optional
+            matches, outside_escaped = False, None
         dots_unescaped = matches and outside_escaped is None
     return Proof(
         False,

@@ -56,9 +56,10 @@ def _imports(module: str) -> set[str]:
     ("module", "allowed_internal"),
     [
         ("suffixes", set()),
-        ("regexes", {".suffixes", "."}),
+        ("regexes", set()),
+        ("regex_proofs", {".regexes", ".suffixes", "."}),
         ("origins", {".errors", ".regexes", ".suffixes", "."}),
-        ("policy", {".errors", ".origins", ".regexes", ".suffixes", "."}),
+        ("policy", {".errors", ".origins", ".regex_proofs", "."}),
         ("config_keys", {".errors", ".policy", "."}),
         ("settings", {".errors", ".origins", ".policy", ".config_keys", "."}),
     ],

@@ -21,7 +21,8 @@ from quart import Quart
 from conftest import make_app
 from quart_cors import CORSConfigError, cors
 from quart_cors.origins import any_origin_regex_warning, compile_origins, split_origin
-from quart_cors.regexes import linear, prove, read
+from quart_cors.regex_proofs import prove
+from quart_cors.regexes import linear, read
 
 ACAO = "Access-Control-Allow-Origin"
 ACAC = "Access-Control-Allow-Credentials"

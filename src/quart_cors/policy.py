@@ -457,7 +457,7 @@ def _unproven_regexes(
     the registrable domains or exact hosts written in it, with the message to show."""
     if not regexes:
         return
-    from .regexes import unproven_regex_message  # noqa: PLC0415 - the proof, on demand
+    from .regex_proofs import unproven_regex_message  # noqa: PLC0415 - the proof, on demand
 
     for regex in regexes:
         # The canaries are the second line: names no one controls.

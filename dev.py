@@ -50,13 +50,23 @@ class Cell:
 
 
 # The oldest set is what pyproject allows at the bottom: Quart 0.19.2 and the oldest Werkzeug,
-# Flask and blinker that Quart 0.19.2 and Flask 3.0.0 accept, and the oldest Hypercorn the test
-# suite accepts (pyproject's `test` extra says why).
+# Flask and blinker that Quart 0.19.2 and Flask 3.0.0 accept, the oldest Hypercorn the test
+# suite accepts (pyproject's `test` extra says why), and the floors of google-re2, interegular
+# and publicsuffixlist.
 MATRIX = (
     Cell(
         "py3.10-oldest",
         "3.10",
-        ("quart==0.19.2", "werkzeug==3.0.0", "flask==3.0.0", "blinker==1.6.2", "hypercorn==0.17.0"),
+        (
+            "quart==0.19.2",
+            "werkzeug==3.0.0",
+            "flask==3.0.0",
+            "blinker==1.6.2",
+            "hypercorn==0.17.0",
+            "google-re2==1.1",
+            "interegular==0.3.3",
+            "publicsuffixlist==1.0.2.20260902",
+        ),
     ),
     Cell("py3.10-newest", "3.10"),
     Cell("py3.11-quart0.19.9", "3.11", ("quart==0.19.9",)),

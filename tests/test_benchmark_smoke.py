@@ -58,3 +58,19 @@ def test_quick_refuses_to_fail_on_budgets() -> None:
     )
     assert done.returncode == 2
     assert "--fail-on-budget needs a full run" in done.stderr
+
+
+@pytest.mark.timeout(120)
+def test_redos_benchmark_prints_its_table() -> None:
+    done = subprocess.run(  # noqa: S603 - our own script, by path
+        [sys.executable, str(ROOT / "benchmarks" / "redos.py"), "--repeat", "3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| origin | https://(a+)+\\.com" in done.stdout
+    assert "| engine | (a|aa)+" in done.stdout
+    assert "12 rows, 3 matches each" in done.stdout

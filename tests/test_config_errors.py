@@ -25,7 +25,8 @@ BAD_ARGUMENTS: list[tuple[dict[str, Any], list[str]]] = [
     ({"allow_credentials": True, "allow_origin": "null"}, ["E002"]),
     ({"allow_credentials": True, "allow_origin": ["https://a.com", "null"]}, ["E002"]),
     ({"allow_credentials": True, "allow_origin": "https://*.com"}, ["E003"]),
-    ({"allow_credentials": True, "allow_origin": "https://*.localhost"}, ["E003"]),
+    ({"allow_credentials": True, "allow_origin": "https://*.co.uk"}, ["E003"]),
+    ({"allow_credentials": True, "allow_origin": "https://*.github.io"}, ["E003"]),
     # credentials with a regex that matches sites no one controls (the .invalid canaries)
     ({"allow_credentials": True, "allow_origin": re.compile(".*")}, ["E004"]),
     ({"allow_credentials": True, "allow_origin": re.compile(r"https?://.+")}, ["E004"]),
@@ -44,6 +45,10 @@ BAD_ARGUMENTS: list[tuple[dict[str, Any], list[str]]] = [
     ({"allow_origin": "https://a.*.com"}, ["E016"]),
     ({"allow_origin": "https://a.com,https://b.com"}, ["E017"]),
     ({"allow_origin": "http://127.1"}, ["E018"]),
+    # regexes RE2 cannot match in linear time
+    ({"allow_origin": re.compile(r"(https?)://a\.com\1")}, ["E019"]),
+    ({"allow_origin": re.compile(r"https://(?!evil)[a-z]+\.example\.com")}, ["E019"]),
+    ({"allow_origin": re.compile(r"https://[a-z]{1,2000}\.example\.com")}, ["E019"]),
     # methods
     ({"allow_methods": ["GE T"]}, ["E020"]),
     ({"allow_methods": ["GET,POST"]}, ["E020"]),
@@ -183,7 +188,9 @@ def test_problem_fields() -> None:
     "arguments",
     [
         {"allow_credentials": True, "allow_origin": "https://*.example.com"},
-        {"allow_credentials": True, "allow_origin": "https://*.co.uk"},
+        {"allow_credentials": True, "allow_origin": "https://*.example.co.uk"},
+        {"allow_credentials": True, "allow_origin": "http://*.localhost:3000"},
+        {"allow_credentials": True, "allow_origin": "https://*.localhost"},
         {"allow_credentials": True, "allow_origin": ["https://a.com", re.compile("https://b")]},
         {"allow_credentials": True, "allow_origin": re.compile(r"https://[a-z]+\.example\.com")},
         {"allow_credentials": True, "allow_origin": re.compile(r"http://localhost:\d+")},

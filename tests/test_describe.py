@@ -43,7 +43,7 @@ def layered_app() -> Quart:
     outer = Blueprint("outer", __name__)
     cors(outer, allow_credentials=True, allow_methods=["get", "patch"])
     inner = Blueprint("inner", __name__)
-    cors(inner, allow_origin=[re.compile(r"https://[a-z]+\.example"), tenant_origin])
+    cors(inner, allow_origin=[re.compile(r"https://[a-z]+\.app\.example"), tenant_origin])
 
     @app.route("/")
     async def index() -> str:
@@ -143,7 +143,7 @@ def test_nested_blueprint_sources_use_the_dotted_name() -> None:
     }
     assert record.policy is not None
     assert record.policy.allow_origin == (
-        r"re:https://[a-z]+\.example",
+        r"re:https://[a-z]+\.app\.example",
         "callable:tenant_origin",
     )
     assert record.policy.allow_methods == ("GET", "patch")

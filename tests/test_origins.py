@@ -647,8 +647,20 @@ async def test_match_predicates_sync_async_and_raising() -> None:
 
 
 def test_credentials_broad_patterns_recorded() -> None:
-    matcher, _ = compile_origins(["https://*.com", "https://*.example.com", "https://*.co.uk"])
-    assert matcher.broad_patterns == ("https://*.com",)
+    matcher, _ = compile_origins(
+        [
+            "https://*.com",
+            "https://*.example.com",
+            "https://*.co.uk:8443",
+            "https://*.github.io",
+            "http://*.localhost:3000",
+        ]
+    )
+    assert matcher.broad_patterns == (
+        "https://*.com",
+        "https://*.co.uk:8443",
+        "https://*.github.io",
+    )
 
 
 @pytest.mark.parametrize(

@@ -57,9 +57,13 @@ def _imports(module: str) -> set[str]:
 @pytest.mark.parametrize(
     ("module", "allowed_internal"),
     [
-        ("origins", {".errors", "."}),
-        ("policy", {".errors", ".origins", "."}),
-        ("settings", {".errors", ".origins", ".policy", "."}),
+        ("suffixes", set()),
+        ("regexes", set()),
+        ("regex_proofs", {".regexes", ".suffixes", "."}),
+        ("origins", {".errors", ".regexes", ".suffixes", "."}),
+        ("policy", {".errors", ".origins", ".regex_proofs", "."}),
+        ("config_keys", {".errors", ".policy", "."}),
+        ("settings", {".errors", ".origins", ".policy", ".config_keys", "."}),
     ],
 )
 def test_layers_import_down_only_and_no_quart(module: str, allowed_internal: set[str]) -> None:

@@ -58,11 +58,16 @@ def account_app(*, app_cors: bool = True) -> tuple[Quart, Calls]:
     app = Quart(__name__)
     calls = Calls()
     if app_cors:
-        cors(app, allow_origin=re.compile(r"https://[a-z]+\.example"), allow_credentials=True)
+        cors(
+            app,
+            allow_origin=re.compile(r"https://(?:blog|admin|other)\.example"),
+            allow_credentials=True,
+        )
     read: Any = _view("read_account", calls)
     if not app_cors:
         read = route_cors(
-            allow_origin=re.compile(r"https://[a-z]+\.example"), allow_credentials=True
+            allow_origin=re.compile(r"https://(?:blog|admin|other)\.example"),
+            allow_credentials=True,
         )(read)
     app.route("/account", methods=["GET"])(read)
     delete = route_cors(allow_origin=ADMIN, allow_credentials=True)(_view("delete_account", calls))
@@ -467,7 +472,11 @@ async def test_a_redirected_preflight_takes_the_redirected_requests_policy(
     # not claim more all the same.
     app = Quart(__name__)
     calls = Calls()
-    cors(app, allow_origin=re.compile(r"https://[a-z]+\.example"), allow_credentials=True)
+    cors(
+        app,
+        allow_origin=re.compile(r"https://(?:blog|admin|other)\.example"),
+        allow_credentials=True,
+    )
     app.route("/account/", methods=["GET"])(_view("read_account", calls))
     app.route("/account/", methods=["DELETE"])(
         route_cors(allow_origin=ADMIN, allow_credentials=True)(_view("delete_account", calls))

@@ -40,7 +40,9 @@ def typed_app() -> Quart:
         expose_headers="X-Request-Id",
         max_age=timedelta(minutes=10),
     )
-    admin = cors(Blueprint("admin", __name__), allow_origin=re.compile(r"https://admin\d\.example"))
+    admin = cors(
+        Blueprint("admin", __name__), allow_origin=re.compile(r"https://admin\d\.example\.com")
+    )
 
     @admin.route("/users")
     async def users() -> dict[str, list[str]]:

@@ -25,7 +25,7 @@ from ._common import (
 )
 from ._compat import rule_count
 from .errors import ConfigProblem, CORSConfigError
-from .origins import canary_matched_by
+from .origins import any_origin_regex_warning
 from .policy import Policy
 from .routing import PlanMemo, RouteTable
 from .settings import Layer, compile_policy, read_config
@@ -248,7 +248,7 @@ def _intern(policy: Policy | None, canonical: dict[Policy, Policy]) -> Policy | 
 
 
 def warn_any_origin_regexes(policies: Iterable[object]) -> None:
-    """Log once per regex that matches any site: without credentials it is '*' in disguise."""
+    """Log once per regex that matches origins no one controls, with the fix that fits it."""
     seen: set[re.Pattern[str]] = set()
     for policy in policies:
         if not isinstance(policy, Policy):
@@ -256,9 +256,4 @@ def warn_any_origin_regexes(policies: Iterable[object]) -> None:
         for regex in policy.origins.any_origin_regexes:
             if regex not in seen:
                 seen.add(regex)
-                logger.warning(
-                    "CORS allow_origin regex %r matches every origin (for example %r); if "
-                    "that is what you mean write '*', otherwise narrow it to your sites",
-                    regex.pattern,
-                    canary_matched_by(regex),
-                )
+                logger.warning("%s", any_origin_regex_warning(regex))

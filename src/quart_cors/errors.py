@@ -19,6 +19,7 @@ ORIGIN_UNKNOWN_SCHEME = "E015"
 ORIGIN_MISPLACED_WILDCARD = "E016"
 ORIGIN_LIST_IN_STRING = "E017"
 ORIGIN_NONCANONICAL_IPV4 = "E018"
+ORIGIN_REGEX_NOT_LINEAR = "E019"
 METHOD_INVALID = "E020"
 METHOD_FORBIDDEN = "E021"
 HEADER_INVALID = "E030"
@@ -28,19 +29,28 @@ BOOL_EXPECTED = "E050"
 LIST_ITEM_TYPE = "E060"
 ROUTE_CORS_MISPLACED = "E070"
 ROUTE_CORS_VIEW_CLASS = "E071"
+CONFIG_KEY_MISPLACED = "E080"
 
 
 @dataclass(frozen=True)
 class ConfigProblem:
-    """One thing wrong with one setting: its code, the setting, the value, and how to fix it."""
+    """One thing wrong with one setting: its code, the setting, the value, and how to fix it.
+
+    ``source`` says where the value came from ("from an argument", "from app.config", "the
+    default, ..."), shown after the value; empty when the message itself says it.
+    """
 
     code: str
     setting: str
     value: object
     message: str
+    source: str = ""
 
     def __str__(self) -> str:
-        return f"[quart_cors.{self.code}] {self.setting}={_shown(self.value)}: {self.message}"
+        source = f" ({self.source})" if self.source else ""
+        return (
+            f"[quart_cors.{self.code}] {self.setting}={_shown(self.value)}{source}: {self.message}"
+        )
 
 
 class CORSConfigError(ValueError):

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import inspect
 import ipaddress
+import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import shlex
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from inspect import isawaitable
 from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from . import errors
 from .errors import ConfigProblem
+
+if TYPE_CHECKING:  # imported when a regex is configured: google-re2 costs import time
+    from .regexes import LinearRegex
 
 # f(origin) or f(origin, request), sync or async; which one is decided once, when compiled.
 OriginPredicate: TypeAlias = Callable[..., bool | Awaitable[bool]]
@@ -99,12 +104,13 @@ class OriginMatcher:
     any_port: frozenset[str] = frozenset()
     # "scheme://*.suffix", "scheme://*.suffix:port" and "scheme://*.suffix:*" entries.
     wildcards: frozenset[str] = frozenset()
+    # The configured patterns, and the same matched by RE2 in linear time (what match() uses).
     regexes: tuple[re.Pattern[str], ...] = ()
+    linear_regexes: tuple[LinearRegex, ...] = ()
     # (callable, whether it takes the request as its second argument), in configured order.
     predicates: tuple[tuple[OriginPredicate, bool], ...] = ()
-    # Wildcard patterns with fewer than two labels after the "*", refused with credentials.
-    broad_patterns: tuple[str, ...] = ()
-    # Regexes that match a canary origin (any site): refused with credentials, else a warning.
+    # Regexes that match a canary origin (a site you do not control): a warning without
+    # credentials; with credentials policy.credential_problems proves each regex instead.
     any_origin_regexes: tuple[re.Pattern[str], ...] = ()
     # Every configured item in the order given, strings normalized, repeats dropped (to show).
     items: tuple[str | re.Pattern[str] | OriginPredicate, ...] = ()
@@ -135,7 +141,7 @@ class OriginMatcher:
             return True
         if self.wildcards and host[0] != "[" and self._match_wildcard(scheme, host, port):
             return True
-        for regex in self.regexes:
+        for regex in self.linear_regexes:
             if regex.fullmatch(origin):
                 return True
         return None if self.predicates else False
@@ -153,6 +159,18 @@ class OriginMatcher:
                 return True
             dot = host.find(".", dot + 1)
         return False
+
+    @cached_property
+    def broad_patterns(self) -> tuple[str, ...]:
+        """Wildcard patterns whose base is a public suffix (refused with credentials, E003).
+
+        Reads the Public Suffix List, so it is asked only when credentials are on.
+        """
+        return tuple(
+            item
+            for item in self.items
+            if isinstance(item, str) and "://*." in item and wildcard_is_public(item)
+        )
 
     @cached_property
     def wildcards_any_port(self) -> bool:
@@ -191,8 +209,8 @@ class _Tables:
     any_port: set[str] = field(default_factory=set)
     wildcards: set[str] = field(default_factory=set)
     regexes: list[re.Pattern[str]] = field(default_factory=list)
+    linear_regexes: list[LinearRegex] = field(default_factory=list)
     predicates: list[tuple[OriginPredicate, bool]] = field(default_factory=list)
-    broad: list[str] = field(default_factory=list)
     items: list[str | re.Pattern[str] | OriginPredicate] = field(default_factory=list)
 
 
@@ -210,8 +228,8 @@ def compile_origins(value: object) -> tuple[OriginMatcher, list[ConfigProblem]]:
         any_port=frozenset(tables.any_port),
         wildcards=frozenset(tables.wildcards),
         regexes=tuple(tables.regexes),
+        linear_regexes=tuple(tables.linear_regexes),
         predicates=tuple(tables.predicates),
-        broad_patterns=tuple(tables.broad),
         any_origin_regexes=tuple(
             regex for regex in tables.regexes if canary_matched_by(regex) is not None
         ),
@@ -283,15 +301,61 @@ def canary_matched_by(regex: re.Pattern[str]) -> str | None:
     Tries origins under the reserved .invalid domain (a regex matching one matches any host),
     registrable names under common top-level domains, and the regex's own literal host glued
     to a name of ours (evilexample.com for ".*example\.com") or followed by a domain of ours
-    (example.com.evil.net for "example\.com.*").
+    (example.com.evil.net for "example\.com.*"). Matched by RE2, in linear time.
     """
-    probes = [*CANARY_ORIGINS, *REGISTRABLE_CANARIES]
+    return next((probe for probe, _ in _canaries_matched_by(regex)), None)
+
+
+def _canaries_matched_by(regex: re.Pattern[str]) -> Iterator[tuple[str, str | None]]:
+    """Each canary origin the regex matches, with the literal host it was built from."""
+    from .regexes import RegexNotLinearError, linear  # noqa: PLC0415
+
+    try:
+        matcher = linear(regex)
+    except RegexNotLinearError:
+        return  # refused as E019 when configured; nothing to probe
+    probes: list[tuple[str, str | None]] = [
+        (probe, None) for probe in (*CANARY_ORIGINS, *REGISTRABLE_CANARIES)
+    ]
     for literal in _LITERAL_HOST.findall(regex.pattern.lower()):
         host = literal.replace("\\.", ".").strip(".")
         for scheme in ("https", "http"):
-            probes.append(f"{scheme}://{_CANARY}{host}")
-            probes.append(f"{scheme}://{host}.{_CANARY}.invalid")
-    return next((probe for probe in probes if regex.fullmatch(probe)), None)
+            probes.append((f"{scheme}://{_CANARY}{host}", host))
+            probes.append((f"{scheme}://{host}.{_CANARY}.invalid", host))
+    for probe, host in probes:
+        if matcher.fullmatch(probe):
+            yield probe, host
+
+
+def any_origin_regex_warning(regex: re.Pattern[str]) -> str:
+    r"""The start-up WARNING for a regex, configured without credentials, that matches origins
+    you do not control, with the fix that fits it.
+
+    A regex that matches a host under the reserved .invalid domain matches any site: the fix
+    is '*' or a narrower pattern. One that lets in names glued to or around its own literal
+    host (evilexample.com for r"https://.*example\.com") is meant for that host: the fix is
+    the host and a "*." pattern under it, which match by whole labels.
+    """
+    probe, host = next(_canaries_matched_by(regex), (None, None))
+    shown = f"CORS allow_origin regex {regex.pattern!r}"
+    if probe is None:
+        return f"{shown} matches only origins under the domains it names"
+    if probe in CANARY_ORIGINS:
+        return (
+            f"{shown} matches every site (for example {probe!r}); if that is what you mean "
+            "write '*', otherwise narrow it to your sites"
+        )
+    if host is None or _add_origin_string(f"https://*.{host}", _Tables()) is not None:
+        return (
+            f"{shown} matches sites you do not control (for example {probe!r}, a name anyone "
+            "can register); narrow it to your own domains, e.g. 'https://*.example.com'"
+        )
+    scheme = probe.partition("://")[0]
+    return (
+        f"{shown} matches sites you do not control (for example {probe!r}); for {host} and "
+        f"its subdomains, list {f'{scheme}://{host}'!r} and {f'{scheme}://*.{host}'!r} "
+        "instead, which match by whole labels"
+    )
 
 
 def _origin_items(value: object, setting: str, problems: list[ConfigProblem]) -> Iterable[object]:
@@ -324,8 +388,7 @@ def _set_order(item: object) -> tuple[int, str]:
 def _add_origin(item: object, setting: str, tables: _Tables, problems: list[ConfigProblem]) -> None:
     if isinstance(item, re.Pattern):
         if isinstance(item.pattern, str):
-            tables.regexes.append(item)
-            tables.items.append(item)
+            _add_regex(item, setting, tables, problems)
             return
         problems.append(
             ConfigProblem(
@@ -373,18 +436,41 @@ def _add_origin(item: object, setting: str, tables: _Tables, problems: list[Conf
         problems.append(ConfigProblem(code, setting, item, message))
 
 
+def _add_regex(
+    item: re.Pattern[str], setting: str, tables: _Tables, problems: list[ConfigProblem]
+) -> None:
+    """File a configured regex with its RE2 matcher, or refuse one RE2 cannot match (E019)."""
+    from .regexes import RegexNotLinearError, linear  # noqa: PLC0415 - google-re2, only for regexes
+
+    try:
+        matcher = linear(item)
+    except RegexNotLinearError as error:
+        problems.append(
+            ConfigProblem(
+                errors.ORIGIN_REGEX_NOT_LINEAR,
+                setting,
+                item,
+                f"it has {error}, which the linear-time engine (RE2) cannot match, and on "
+                "which Python's own engine can spend seconds on one crafted Origin; rewrite it "
+                "without that, list the origins, or use '*.' patterns; to take the risk on "
+                "purpose, pass a callable (lambda origin: PATTERN.fullmatch(origin) is not None)",
+            )
+        )
+        return
+    tables.regexes.append(item)
+    tables.linear_regexes.append(matcher)
+    tables.items.append(item)
+
+
 def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
     """File one configured origin string under its table; return (code, fix) when it is bad."""
     if "," in item:
         # The usual environment-variable form: several origins joined into one string.
-        parts = [part.strip() for part in item.split(",") if part.strip()]
-        return errors.ORIGIN_LIST_IN_STRING, (f"one origin per list item: use the list {parts!r}")
+        return errors.ORIGIN_LIST_IN_STRING, origin_list_fix(item)
     if _has_whitespace_or_control(item):
         words = item.split()
         if len(words) > 1 and all("://" in word for word in words):
-            return errors.ORIGIN_LIST_IN_STRING, (
-                f"one origin per list item: use the list {words!r}"
-            )
+            return errors.ORIGIN_LIST_IN_STRING, origin_list_fix(item)
         # Only surrounding whitespace has an obvious fix; inside a value it is anyone's guess.
         cleaned = item.strip()
         fix = "" if _has_whitespace_or_control(cleaned) else _fix(cleaned)
@@ -450,6 +536,25 @@ def _add_origin_string(item: str, tables: _Tables) -> tuple[str, str] | None:
         tables.exact.add(base if port is None else f"{base}:{port}")
         tables.items.append(base if port is None else f"{base}:{port}")
     return None
+
+
+def origin_list_fix(item: str, config_key: str | None = None, env_prefix: str = "QUART") -> str:
+    """E017's fix for several origins joined into one string (by commas or whitespace).
+
+    For an argument the fix is a Python list. For a value from ``app.config`` it is the list
+    there, or, from the environment, the JSON form ``app.config.from_prefixed_env()`` parses
+    (an environment variable cannot hold a Python list), named with the prefix that method
+    strips (``env_prefix``).
+    """
+    separated = item.replace(",", " ").split()
+    if config_key is None:
+        return f"one origin per list item: use the list {separated!r}"
+    variable = f"{env_prefix}_{config_key}={shlex.quote(json.dumps(separated))}"
+    return (
+        f"one origin per list item: set app.config[{config_key!r}] to the list "
+        f"{separated!r}, or, in the environment for app.config.from_prefixed_env(), which "
+        f"reads JSON: {variable}"
+    )
 
 
 def _fix(candidate: str) -> str:
@@ -551,9 +656,16 @@ def _add_wildcard(
     pattern = f"{scheme}://*.{suffix}"
     tables.wildcards.add(pattern if port is None else f"{pattern}:{port}")
     tables.items.append(pattern if port is None else f"{pattern}:{port}")
-    if suffix.count(".") < 1:
-        tables.broad.append(pattern)
     return None
+
+
+def wildcard_is_public(pattern: str) -> bool:
+    """Whether a normalized "scheme://*.suffix[:port]" pattern has a public suffix as its base
+    (anyone can register a name under it), by the Public Suffix List; "*.localhost" is not."""
+    from . import suffixes  # noqa: PLC0415 - the list is read only when credentials need it
+
+    suffix = pattern.partition("://*.")[2].partition(":")[0]
+    return not suffixes.is_loopback_name(suffix) and suffixes.is_public_suffix(suffix)
 
 
 # URL Standard, "ends in a number" and "IPv4 parser" (https://url.spec.whatwg.org/#concept-ipv4-

@@ -6,7 +6,7 @@ Plain data in, plain data out; no Quart here. "F#x" means https://fetch.spec.wha
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
@@ -381,9 +381,12 @@ def _exposable(names: Iterable[str]) -> str:
 
 
 def check_settings(
-    values: Mapping[str, object],
+    values: Mapping[str, object], credentials: str = "allow_credentials=True"
 ) -> tuple[dict[str, object], OriginMatcher, list[ConfigProblem]]:
-    """Validate and normalize the settings given (all fields, or those one layer sets)."""
+    """Validate and normalize the settings given (all fields, or those one layer sets).
+
+    ``credentials`` is how messages name the setting that turned credentials on.
+    """
     problems: list[ConfigProblem] = []
     normalized = {
         name: normalize(name, value, problems)
@@ -395,13 +398,17 @@ def check_settings(
         origins, origin_problems = compile_origins(values["allow_origin"])
         problems.extend(origin_problems)
         if normalized.get("allow_credentials") is True:
-            problems.extend(credential_problems(origins))
+            problems.extend(credential_problems(origins, credentials))
     return normalized, origins, problems
 
 
-def build_policy(values: Mapping[str, object]) -> tuple[Policy | None, list[ConfigProblem]]:
+def build_policy(
+    values: Mapping[str, object], credentials: str = "allow_credentials=True"
+) -> tuple[Policy | None, list[ConfigProblem]]:
     """Validate resolved settings (one value per field) into a policy, with every problem."""
-    normalized, origins, problems = check_settings({name: values[name] for name in FIELDS})
+    normalized, origins, problems = check_settings(
+        {name: values[name] for name in FIELDS}, credentials
+    )
     if problems:
         return None, problems
     policy = Policy(
@@ -417,8 +424,13 @@ def build_policy(values: Mapping[str, object]) -> tuple[Policy | None, list[Conf
     return policy, []
 
 
-def credential_problems(origins: OriginMatcher) -> list[ConfigProblem]:
-    """F#cors-protocol-and-credentials: credentials only with origins that are not guessable."""
+def credential_problems(
+    origins: OriginMatcher, credentials: str = "allow_credentials=True"
+) -> list[ConfigProblem]:
+    """F#cors-protocol-and-credentials: credentials only with origins that are not guessable.
+
+    ``credentials`` names the setting that turned them on, and where it came from.
+    """
     problems = []
     if origins.any_origin:
         problems.append(
@@ -426,7 +438,7 @@ def credential_problems(origins: OriginMatcher) -> list[ConfigProblem]:
                 errors.CREDENTIALS_WITH_ANY_ORIGIN,
                 "allow_origin",
                 "*",
-                "allow_credentials=True needs the exact origins you trust, not '*'; "
+                f"{credentials} needs the exact origins you trust, not '*'; "
                 "list them (or a pattern such as 'https://*.example.com')",
             )
         )
@@ -436,8 +448,8 @@ def credential_problems(origins: OriginMatcher) -> list[ConfigProblem]:
                 errors.CREDENTIALS_WITH_NULL,
                 "allow_origin",
                 "null",
-                "any sandboxed iframe or data: page sends Origin: null; "
-                "remove 'null' or set allow_credentials=False",
+                f"with {credentials}, 'null' lets in any sandboxed iframe or data: page, which "
+                "all send Origin: null; remove 'null' or set allow_credentials=False",
             )
         )
     problems.extend(
@@ -445,24 +457,44 @@ def credential_problems(origins: OriginMatcher) -> list[ConfigProblem]:
             errors.CREDENTIALS_WITH_BROAD_PATTERN,
             "allow_origin",
             pattern,
-            "with credentials a wildcard needs at least two labels after '*' "
-            "(e.g. 'https://*.example.com'); this one matches every site under a public suffix",
+            f"with {credentials}, a '*.' pattern must sit under a domain someone owns, and "
+            f"{_wildcard_base(pattern)!r} is a public suffix (Public Suffix List): anyone can "
+            "register a name under it and read your users' data; list the exact origins you "
+            f"trust, or put '*.' under your own domain (e.g. "
+            f"{_wildcard_under_own_domain(pattern)!r})",
         )
         for pattern in origins.broad_patterns
     )
     problems.extend(
-        ConfigProblem(
-            errors.CREDENTIALS_WITH_ANY_ORIGIN_REGEX,
-            "allow_origin",
-            regex,
-            f"this regex matches origins you do not control (it matches "
-            f"{canary_matched_by(regex)!r}), so with credentials other sites could read your "
-            "users' data; narrow it to the sites you trust, or, to allow every origin on "
-            "purpose, pass a callable that returns True (allow_origin=lambda origin: True)",
-        )
-        for regex in origins.any_origin_regexes
+        ConfigProblem(errors.CREDENTIALS_WITH_ANY_ORIGIN_REGEX, "allow_origin", regex, message)
+        for regex, message in _unproven_regexes(origins.regexes, credentials)
     )
     return problems
+
+
+def _wildcard_base(pattern: str) -> str:
+    return pattern.partition("://*.")[2].partition(":")[0]
+
+
+def _wildcard_under_own_domain(pattern: str) -> str:
+    scheme, _, rest = pattern.partition("://*.")
+    return f"{scheme}://*.example.{rest}"
+
+
+def _unproven_regexes(
+    regexes: Iterable[re.Pattern[str]], credentials: str
+) -> Iterator[tuple[re.Pattern[str], str]]:
+    """E004: each regex of which quart-cors cannot show that every origin it matches is under
+    the registrable domains or exact hosts written in it, with the message to show."""
+    if not regexes:
+        return
+    from .regex_proofs import unproven_regex_message  # noqa: PLC0415 - the proof, on demand
+
+    for regex in regexes:
+        # The canaries are the second line: names no one controls.
+        message = unproven_regex_message(regex, canary_matched_by(regex), credentials)
+        if message is not None:
+            yield regex, message
 
 
 def normalize(name: str, value: object, problems: list[ConfigProblem]) -> object:

@@ -117,6 +117,8 @@ class DynamicOrigins(OriginSource):
     @property
     def label(self) -> str:
         """``dynamic:NAME (N origins)``, as describe() and `quart-cors routes` show it."""
+        if self._table is None:
+            return f"{self.label_prefix} (not loaded)"
         return f"{self.label_prefix} ({self.size} origins)"
 
     @property

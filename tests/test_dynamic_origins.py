@@ -44,7 +44,7 @@ class Rows:
         self.fail: BaseException | None = None
         self.hang = False
 
-    async def load(self) -> list[object]:
+    async def load(self) -> list[Any]:
         self.calls += 1
         if self.hang:
             await asyncio.Event().wait()
@@ -53,7 +53,7 @@ class Rows:
         return list(self.values)
 
 
-def make_app(*items: object, **settings: Any) -> Quart:
+def make_app(*items: Any, **settings: Any) -> Quart:
     app = Quart(__name__)
     cors(app, allow_origin=list(items), **settings)
 
@@ -75,7 +75,7 @@ async def serving(app: Quart) -> AsyncIterator[QuartClient]:
         yield test_app.test_client()  # type: ignore[misc]
 
 
-async def allowed(client: QuartClient, origin: str) -> bool:
+async def allowed(client: Any, origin: str) -> bool:
     response = await client.get("/", headers={"Origin": origin})
     value = response.headers.get("Access-Control-Allow-Origin")
     assert value in (None, origin)
@@ -136,7 +136,8 @@ async def test_a_sync_loader_runs_in_a_worker_thread() -> None:
 
     async with serving(make_app(DynamicOrigins(load))) as client:
         assert await allowed(client, PARTNER)
-    assert threads and threads[0] is not threading.main_thread()
+    assert threads
+    assert threads[0] is not threading.main_thread()
 
 
 async def test_preflights_and_websocket_handshakes_use_the_loaded_set() -> None:
@@ -442,13 +443,13 @@ async def test_no_request_sees_a_half_built_set_while_reloading() -> None:
     rows = Rows(*first)
     partners = DynamicOrigins(rows.load)
     app = make_app(partners)
-    sets = {}
+    sets: dict[int, frozenset[object]] = {}
     mismatches: list[tuple[str, int, bool]] = []
     answered = 0
 
     async def one_client(seed: int) -> None:
         nonlocal answered
-        chooser = random.Random(seed)
+        chooser = random.Random(seed)  # noqa: S311 (test data)
         for _ in range(40):
             origin = chooser.choice(everyone)
             before = partners.generation

@@ -77,7 +77,7 @@ async def serving(app: Quart) -> AsyncIterator[QuartClient]:
 
 async def allowed(client: Any, origin: str) -> bool:
     response = await client.get("/", headers={"Origin": origin})
-    value = response.headers.get("Access-Control-Allow-Origin")
+    value: str | None = response.headers.get("Access-Control-Allow-Origin")
     assert value in (None, origin)
     return value == origin
 

@@ -8,6 +8,7 @@ level that has a ``report_only`` seeing those settings over its own. Endpoints u
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Protocol
 
 from quart import Quart
@@ -62,7 +63,9 @@ class Candidates:
                         for method, layer in handlers.items()
                     }
             except CORSConfigError as error:
-                for problem in error.problems:
+                # Named as the candidate's, so that it is not taken for the enforced policy's.
+                for found in error.problems:
+                    problem = replace(found, setting=f"{found.setting} (report_only candidate)")
                     problems.setdefault(str(problem), problem)
 
     def of(self, endpoint: str | None, method: str) -> Policy | None:

@@ -80,7 +80,7 @@ def test_the_routes_command_names_the_source(tmp_path: Path) -> None:
         "PYTHONPATH": str(ROOT / "src"),
         "PARTNERS_DATABASE": str(tmp_path / "partners.sqlite3"),
     }
-    completed = subprocess.run(  # noqa: S603 - our own interpreter and example
+    completed = subprocess.run(
         [sys.executable, "-m", "quart_cors", "routes", "--app", "examples.partners:app"],
         capture_output=True,
         text=True,

@@ -10,6 +10,7 @@
 | `quirks` | no quart-cors: fixed CORS answers, to pin one browser rule at a time      |
 | `tenants`| app `cors()` and a `route_cors` whose origin callables read the request's Host |
 | `promise`| several policies on one URL: what a cached preflight may not carry past a rule |
+| `partners`| origins from a DynamicOrigins the tests reload, and a report-only candidate   |
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from quart import Blueprint, Quart, Response, abort, redirect, request, websocke
 from quart.typing import ResponseReturnValue
 from quart.views import MethodView
 
-from quart_cors import CORSRequest, cors, cors_exempt, route_cors, websocket_cors
+from quart_cors import (
+    CORSRequest,
+    DynamicOrigins,
+    cors,
+    cors_exempt,
+    route_cors,
+    websocket_cors,
+)
 
 # The api app's config key: when true, the actual PUT responses of /flaky lack ACAO.
 BREAK_FLAKY = "TEST_BREAK_FLAKY_CORS"
@@ -31,6 +39,10 @@ BREAK_FLAKY = "TEST_BREAK_FLAKY_CORS"
 ACCOUNT_DELETES = "TEST_ACCOUNT_DELETES"
 # The promise app's config key: "METHOD path" of each call of a strict view.
 STRICT_CALLS = "TEST_STRICT_CALLS"
+# The partners app's config key: the rows its DynamicOrigins loads (tests change them); and
+# its extension key: the DynamicOrigins itself, for the tests to reload.
+PARTNER_ROWS = "TEST_PARTNER_ROWS"
+PARTNERS = "test_partners"
 
 
 @dataclass(frozen=True)
@@ -498,6 +510,35 @@ def make_promise(origins: Origins) -> Quart:
     )
 
 
+def make_partners(origins: Origins) -> Quart:
+    """Origins loaded from a "table" (a config list) and a stricter report-only candidate.
+
+    Enforced: the page, plus what the loader returns (at first the alt page), with
+    ``x-custom`` allowed. The candidate keeps only the page and allows no request headers.
+    """
+    app = Quart("partners")
+    app.config[PARTNER_ROWS] = [origins.alt()]
+
+    async def load_partner_origins() -> list[str]:
+        return list(app.config[PARTNER_ROWS])
+
+    partners = DynamicOrigins(load_partner_origins, refresh=None)
+    app.extensions[PARTNERS] = partners
+
+    @app.route("/partner", methods=["GET", "PUT"])
+    async def partner() -> Response:
+        custom = request.headers.get("X-Custom", "-")
+        return _hello(f"{request.method} partner, X-Custom={custom}")
+
+    return cors(
+        app,
+        allow_origin=[origins.page, partners],
+        allow_methods=["GET", "PUT"],
+        allow_headers=["x-custom"],
+        report_only={"allow_origin": [origins.page], "allow_headers": []},
+    )
+
+
 APP_FACTORIES = {
     "api": make_api,
     "creds": make_creds,
@@ -506,4 +547,5 @@ APP_FACTORIES = {
     "quirks": make_quirks,
     "tenants": make_tenants,
     "promise": make_promise,
+    "partners": make_partners,
 }

@@ -200,6 +200,7 @@ JUNK: list[tuple[object, str]] = [
     ("https://*.com", "E003"),
     (42, "E010"),
     (None, "E010"),
+    (["https://a.example"], "E010"),
 ]
 
 

@@ -189,8 +189,9 @@ class DynamicOrigins(OriginSource):
             except Exception as error:  # a loader's failure never escapes into the app
                 await self._failed(error)
                 return False
+            reported = self._skipped_keys()
             new_problems = [
-                problem for problem in table.skipped if problem.value not in self._skipped_values()
+                problem for problem in table.skipped if _problem_key(problem) not in reported
             ]
             self._verdicts = verdicts
             self._last_error = None
@@ -221,8 +222,8 @@ class DynamicOrigins(OriginSource):
         self._table = table
         self.generation += 1
 
-    def _skipped_values(self) -> set[object]:
-        return {problem.value for problem in self.skipped}
+    def _skipped_keys(self) -> set[tuple[str, str]]:
+        return {_problem_key(problem) for problem in self.skipped}
 
     async def _failed(self, error: BaseException) -> None:
         self._last_error = error
@@ -324,13 +325,12 @@ def _compile(
     suffix) is skipped whatever the policy's credentials, so a loaded row never widens a set.
     """
     verdicts: dict[str, tuple[tuple[ConfigProblem, ...], OriginMatcher]] = {}
-    skipped: dict[object, ConfigProblem] = {}
+    skipped: dict[tuple[str, str], ConfigProblem] = {}
     accepted: list[OriginMatcher] = []
     for value in values:
         if not isinstance(value, str):
-            key = repr(value)[:_MAX_SHOWN]
             skipped.setdefault(
-                key,
+                ("E010", repr(value)),
                 ConfigProblem(
                     errors.ORIGIN_TYPE,
                     label,
@@ -349,7 +349,7 @@ def _compile(
         problems, matcher = verdict
         if problems:
             for problem in problems:
-                skipped.setdefault(problem.value, problem)
+                skipped.setdefault(_problem_key(problem), problem)
         else:
             accepted.append(matcher)
     items = tuple(dict.fromkeys(item for matcher in accepted for item in matcher.items))
@@ -360,6 +360,11 @@ def _compile(
         items=items,
     )
     return _Table(table, tuple(skipped.values()), datetime.now(timezone.utc)), verdicts
+
+
+def _problem_key(problem: ConfigProblem) -> tuple[str, str]:
+    # By repr: a loader may return unhashable junk (a list), which is skipped all the same.
+    return problem.code, repr(problem.value)
 
 
 def _setting_problems(

@@ -568,3 +568,17 @@ async def test_describe_and_the_routes_table_show_the_source() -> None:
     assert policy is not None
     assert policy.allow_origin == (ORIGIN, "dynamic:load_partner_origins (2 origins)")
     assert "dynamic:load_partner_origins (2 orig" in table  # the table shortens values
+
+
+async def test_requests_are_answered_while_a_large_set_is_checked() -> None:
+    rows = Rows(PARTNER)
+    partners = DynamicOrigins(rows.load)
+    async with serving(make_app(partners)) as client:
+        rows.values = [f"https://shop{index}.partners.example" for index in range(10_000)]
+        reloading = asyncio.ensure_future(partners.reload())
+        await asyncio.sleep(0)
+        assert await allowed(client, PARTNER)  # the set in force, while the new one is built
+        assert not reloading.done()
+        assert await reloading
+        assert not await allowed(client, PARTNER)
+        assert await allowed(client, "https://shop9999.partners.example")

@@ -582,3 +582,28 @@ async def test_requests_are_answered_while_a_large_set_is_checked() -> None:
         assert await reloading
         assert not await allowed(client, PARTNER)
         assert await allowed(client, "https://shop9999.partners.example")
+
+
+async def test_the_background_refresh_survives_an_unexpected_error(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = Rows(PARTNER)
+    partners = DynamicOrigins(rows.load, refresh=0.01)
+    failures = [RuntimeError("unexpected")]
+    original = partners._skipped_keys
+
+    def skipped_keys() -> set[tuple[str, str]]:
+        if failures:
+            raise failures.pop()
+        return original()
+
+    async with serving(make_app(partners)) as client:
+        monkeypatch.setattr(partners, "_skipped_keys", skipped_keys)
+        rows.values.append(NEW_PARTNER)
+        for _ in range(200):
+            if await allowed(client, NEW_PARTNER):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail("the refresh stopped after an unexpected error")
+    assert "the background refresh failed" in caplog.text

@@ -316,7 +316,10 @@ class DynamicOrigins(OriginSource):
         assert self.refresh is not None
         while True:
             await asyncio.sleep(self.refresh)
-            await self.reload()
+            try:
+                await self.reload()
+            except Exception:  # reload() reports a loader's failure; this is for the rest
+                logger.exception("CORS %s: the background refresh failed", self.label_prefix)
 
 
 class _TableBuilder:

@@ -79,7 +79,8 @@ def test_layers_import_down_only_and_no_quart(module: str, allowed_internal: set
         ("_common", {"._compat", ".policy", ".signals"}),
         ("views", {".", "._common", ".errors", ".settings"}),
         ("candidates", {"._common", ".errors", ".policy", ".settings", ".views"}),
-        ("dynamic", {".", "._common", ".errors", ".origins", ".policy", ".signals"}),
+        ("dynamic_table", {".", ".errors", ".origins", ".policy"}),
+        ("dynamic", {"._common", ".dynamic_table", ".errors", ".origins", ".signals"}),
         (
             "report_only",
             {

@@ -9,21 +9,19 @@ set or the new one, never a mix.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from inspect import isawaitable, iscoroutinefunction
 from typing import Any, TypeAlias
 
 from quart import Quart
 
-from . import errors
 from ._common import logger
+from .dynamic_table import Table, TableBuilder, Verdicts, problem_key, setting_problems
 from .errors import ConfigProblem, CORSConfigError
-from .origins import OriginMatcher, OriginSource, compile_origins
-from .policy import credential_problems
+from .origins import OriginSource
 from .signals import dynamic_origins_problem
 
 # load() returns origin strings and "*.domain" patterns, directly or from a coroutine.
@@ -37,19 +35,6 @@ _MAX_SHOWN = 200
 
 class DynamicOriginsError(RuntimeError):
     """The first load of a DynamicOrigins failed and it has no ``initial`` set to start with."""
-
-
-@dataclass(frozen=True)
-class _Table:
-    """One compiled generation of a set: the matcher and what was skipped to build it."""
-
-    matcher: OriginMatcher
-    skipped: tuple[ConfigProblem, ...]
-    loaded_at: datetime | None
-
-
-# value -> its problems (empty when accepted) and its own one-item matcher.
-_Verdicts: TypeAlias = Mapping[str, tuple[tuple[ConfigProblem, ...], OriginMatcher]]
 
 
 class DynamicOrigins(OriginSource):
@@ -72,15 +57,15 @@ class DynamicOrigins(OriginSource):
         name: str | None = None,
     ) -> None:
         self._name = name if name is not None else _qualified_name(load)
-        problems = _setting_problems(load, refresh, timeout, initial, name)
+        problems = setting_problems(load, refresh, timeout, initial, name)
         if problems:
             raise CORSConfigError(problems, f"DynamicOrigins({self._name})")
         self._load = load
         self.refresh = refresh
         self.timeout = timeout
         self.generation = 0
-        self._table: _Table | None = None
-        self._verdicts: _Verdicts = {}
+        self._table: Table | None = None
+        self._verdicts: Verdicts = {}
         self._last_error: BaseException | None = None
         self._last_error_at: datetime | None = None
         self._warned_unloaded = False
@@ -88,7 +73,7 @@ class DynamicOrigins(OriginSource):
         self._task: asyncio.Task[None] | None = None
         self._apps: list[Quart] = []
         if initial is not None:
-            builder = _TableBuilder({}, self.label_prefix)
+            builder = TableBuilder({}, self.label_prefix)
             builder.add(initial)
             table = builder.finish()
             if table.skipped:
@@ -192,7 +177,7 @@ class DynamicOrigins(OriginSource):
                 return False
             reported = self._skipped_keys()
             new_problems = [
-                problem for problem in table.skipped if _problem_key(problem) not in reported
+                problem for problem in table.skipped if problem_key(problem) not in reported
             ]
             self._verdicts = verdicts
             self._last_error = None
@@ -210,23 +195,23 @@ class DynamicOrigins(OriginSource):
             return await result
         return result
 
-    async def _compile_in_steps(self, values: list[object]) -> tuple[_Table, _Verdicts]:
+    async def _compile_in_steps(self, values: list[object]) -> tuple[Table, Verdicts]:
         """Build the table on the event loop, a slice at a time: requests are answered (from
         the set in force) between slices, and no thread is needed for 10,000 new values."""
-        builder = _TableBuilder(self._verdicts, self.label_prefix)
+        builder = TableBuilder(self._verdicts, self.label_prefix)
         for start in range(0, len(values), _STEP):
             if builder.add(values[start : start + _STEP]):
                 await asyncio.sleep(0)
         return builder.finish(), builder.verdicts
 
-    def _install(self, table: _Table) -> None:
+    def _install(self, table: Table) -> None:
         # One assignment: a request reads either the old table or the new one. The generation
         # moves right after, before anything else can run, and drops memoized answers.
         self._table = table
         self.generation += 1
 
     def _skipped_keys(self) -> set[tuple[str, str]]:
-        return {_problem_key(problem) for problem in self.skipped}
+        return {problem_key(problem) for problem in self.skipped}
 
     async def _failed(self, error: BaseException) -> None:
         self._last_error = error
@@ -320,107 +305,6 @@ class DynamicOrigins(OriginSource):
                 await self.reload()
             except Exception:  # reload() reports a loader's failure; this is for the rest
                 logger.exception("CORS %s: the background refresh failed", self.label_prefix)
-
-
-class _TableBuilder:
-    """Checks loaded values one by one, as static configuration is checked, then builds the
-    table of the good ones.
-
-    A value that credentials would refuse (E001 to E004: '*', 'null', a wildcard under a public
-    suffix) is skipped whatever the policy's credentials, so a loaded row never widens a set.
-    Values checked by an earlier load are not checked again.
-    """
-
-    def __init__(self, known: _Verdicts, label: str) -> None:
-        self.known = known
-        self.label = label
-        self.verdicts: dict[str, tuple[tuple[ConfigProblem, ...], OriginMatcher]] = {}
-        self.skipped: dict[tuple[str, str], ConfigProblem] = {}
-        self.accepted: list[OriginMatcher] = []
-
-    def add(self, values: Iterable[object]) -> int:
-        """Check some values; returns how many were new (checked, not remembered)."""
-        checked = 0
-        for value in values:
-            if not isinstance(value, str):
-                self.skipped.setdefault(
-                    ("E010", repr(value)),
-                    ConfigProblem(
-                        errors.ORIGIN_TYPE,
-                        self.label,
-                        value,
-                        "load() returns origin strings and '*.domain' patterns only",
-                    ),
-                )
-                continue
-            verdict = self.verdicts.get(value) or self.known.get(value)
-            if verdict is None:
-                checked += 1
-                matcher, found = compile_origins([value])
-                if not found:
-                    found = credential_problems(matcher)
-                problems = tuple(replace(problem, setting=self.label) for problem in found)
-                verdict = (problems, matcher)
-            self.verdicts[value] = verdict
-            problems, matcher = verdict
-            if problems:
-                for problem in problems:
-                    self.skipped.setdefault(_problem_key(problem), problem)
-            else:
-                self.accepted.append(matcher)
-        return checked
-
-    def finish(self) -> _Table:
-        accepted = self.accepted
-        table = OriginMatcher(
-            exact=frozenset().union(*(matcher.exact for matcher in accepted)),
-            any_port=frozenset().union(*(matcher.any_port for matcher in accepted)),
-            wildcards=frozenset().union(*(matcher.wildcards for matcher in accepted)),
-            items=tuple(dict.fromkeys(item for matcher in accepted for item in matcher.items)),
-        )
-        return _Table(table, tuple(self.skipped.values()), datetime.now(timezone.utc))
-
-
-def _problem_key(problem: ConfigProblem) -> tuple[str, str]:
-    # By repr: a loader may return unhashable junk (a list), which is skipped all the same.
-    return problem.code, repr(problem.value)
-
-
-def _setting_problems(
-    load: object, refresh: object, timeout: object, initial: object, name: object
-) -> list[ConfigProblem]:
-    code = errors.DYNAMIC_ORIGINS_INVALID
-    problems = []
-    if not callable(load):
-        problems.append(
-            ConfigProblem(code, "load", load, "pass a function that returns origin strings")
-        )
-    if refresh is not None and not _positive_seconds(refresh):
-        problems.append(
-            ConfigProblem(code, "refresh", refresh, "seconds between loads: a number > 0, or None")
-        )
-    if not _positive_seconds(timeout):
-        problems.append(
-            ConfigProblem(code, "timeout", timeout, "seconds a load may take: a number > 0")
-        )
-    if initial is not None and (
-        isinstance(initial, (str, bytes, Mapping)) or not isinstance(initial, Iterable)
-    ):
-        problems.append(
-            ConfigProblem(code, "initial", initial, "a list of origin strings, or None")
-        )
-    if name is not None and not isinstance(name, str):
-        problems.append(ConfigProblem(code, "name", name, "a string, or None"))
-    return problems
-
-
-def _positive_seconds(value: object) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
 
 
 def _qualified_name(load: object) -> str:

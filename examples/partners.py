@@ -19,6 +19,7 @@ import asyncio
 import os
 import sqlite3
 import tempfile
+from contextlib import closing
 from pathlib import Path
 
 from quart import Quart, request
@@ -33,24 +34,26 @@ SEED = ("https://shop.partner-one.example", "https://*.legacy-partners.example")
 
 def _connect() -> sqlite3.Connection:
     connection = sqlite3.connect(DATABASE)
-    connection.execute("CREATE TABLE IF NOT EXISTS partner_origins (origin TEXT PRIMARY KEY)")
+    with connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS partner_origins (origin TEXT PRIMARY KEY)")
     return connection
 
 
 def _read_origins() -> list[str]:
     """Blocking: sqlite3 waits on the disk, so this runs in a worker thread."""
-    with _connect() as connection:
+    # closing(): a sqlite3 connection's own `with` commits but does not close it.
+    with closing(_connect()) as connection:
         rows = connection.execute("SELECT origin FROM partner_origins ORDER BY origin")
         return [origin for (origin,) in rows]
 
 
 def _add_origin(origin: str) -> None:
-    with _connect() as connection:
+    with closing(_connect()) as connection, connection:
         connection.execute("INSERT OR IGNORE INTO partner_origins VALUES (?)", (origin,))
 
 
 def _seed() -> None:
-    with _connect() as connection:
+    with closing(_connect()) as connection, connection:
         connection.executemany(
             "INSERT OR IGNORE INTO partner_origins VALUES (?)", [(origin,) for origin in SEED]
         )

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from types import ModuleType
 
@@ -69,7 +70,7 @@ async def test_partners_are_loaded_added_and_reported(
     keys = {(key.origin, key.difference, key.direction) for key in report_only_counts(app)}
     assert (LEGACY, "origin", "candidate would refuse") in keys
     assert (NEW, "origin", "candidate would refuse") in keys
-    with sqlite3.connect(tmp_path / "partners.sqlite3") as connection:
+    with closing(sqlite3.connect(tmp_path / "partners.sqlite3")) as connection:
         rows = {origin for (origin,) in connection.execute("SELECT origin FROM partner_origins")}
     assert NEW in rows
 

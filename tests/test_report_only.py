@@ -428,3 +428,24 @@ def test_counters_stay_bounded_under_random_origins(origins: list[str]) -> None:
             assert key.origin == report_only_module.OTHER_ORIGINS or key.origin in origins
             assert "\r" not in key.origin
             assert "\n" not in key.origin
+
+
+async def test_a_candidate_on_one_method_view_method_covers_that_method() -> None:
+    from quart.views import MethodView
+
+    app = Quart(__name__)
+    cors(app, allow_origin=[ORIGIN])
+
+    class Things(MethodView):
+        async def get(self) -> str:
+            return "get"
+
+        @route_cors(allow_methods=["DELETE"], report_only={"allow_origin": []})
+        async def delete(self) -> str:
+            return "delete"
+
+    app.add_url_rule("/things", view_func=Things.as_view("things"))
+    await send(app, "GET", "/things", {"Origin": ORIGIN})
+    response = await send(app, "DELETE", "/things", {"Origin": ORIGIN})
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert counts(app) == {(ORIGIN, "/things", "origin", REFUSE): 1}

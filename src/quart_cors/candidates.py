@@ -48,7 +48,9 @@ class Candidates:
         """Compile every endpoint's candidate, adding each problem to ``problems``."""
         views = self.state.app.view_functions
         if not self.layers and not any(
-            getattr(view, REPORT_LAYER, None) is not None for view in views.values()
+            getattr(view, REPORT_LAYER, None) is not None
+            or any(_handler_report(view, method) is not None for method in _handlers(view))
+            for view in views.values()
         ):
             return
         self.active = True
@@ -59,7 +61,9 @@ class Candidates:
                 handlers = method_handler_layers(view) if view is not None else {}
                 if endpoint is not None and self.state.installed and handlers:
                     self.by_method[endpoint] = {
-                        method: None if layer is None else self._compile(endpoint, layer)
+                        method: None
+                        if layer is None
+                        else self._compile(endpoint, layer, _handler_report(view, method))
                         for method, layer in handlers.items()
                     }
             except CORSConfigError as error:
@@ -78,14 +82,19 @@ class Candidates:
             policy = self.policies[endpoint] = self._compile(endpoint)
         return policy  # type: ignore[no-any-return]
 
-    def _compile(self, endpoint: str | None, method_layer: Layer | None = None) -> Policy | None:
+    def _compile(
+        self,
+        endpoint: str | None,
+        method_layer: Layer | None = None,
+        method_report: Layer | None = None,
+    ) -> Policy | None:
         state = self.state
         named = state.layers_of(endpoint)
         if not named:
             return None
         view = state.app.view_functions.get(endpoint or "")
         layers: list[Layer] = []
-        changed = False
+        changed = method_report is not None
         for source, layer in named:
             if source == ROUTE_CORS_SOURCE:
                 report = getattr(view, REPORT_LAYER, None)
@@ -97,7 +106,7 @@ class Candidates:
         if not changed:
             return None
         if method_layer is not None:
-            layers.insert(0, method_layer)
+            layers.insert(0, {**method_layer, **(method_report or {})})
         overrides: dict[str, object] = {}
         if any(source == WEBSOCKET_CORS_SOURCE for source, _ in named):
             overrides["allow_credentials"] = False
@@ -106,3 +115,18 @@ class Candidates:
         return compile_policy(
             layers, state.config, f"report_only candidate of endpoint {endpoint!r}", overrides
         )
+
+
+def _handlers(view: object) -> list[str]:
+    """The methods of a MethodView (none for a plain view)."""
+    return sorted(getattr(getattr(view, "view_class", None), "methods", None) or ())
+
+
+def _handler_report(view: object, method: str) -> Layer | None:
+    """The report_only settings of route_cors on a MethodView's handler for ``method``."""
+    view_class = getattr(view, "view_class", None)
+    handler = getattr(view_class, method.lower(), None)
+    if handler is None and method == "HEAD":
+        handler = getattr(view_class, "get", None)
+    report: Layer | None = getattr(handler, REPORT_LAYER, None)
+    return report

@@ -53,6 +53,14 @@ CASES: dict[str, Case] = {
     "GET, wildcard pattern miss": Case(
         "wildcard", origin="https://app.example.net", baseline=BARE_GET, budget=1.06
     ),
+    # Origins loaded by the app's code (DynamicOrigins): a hit costs what a static one does.
+    "GET, dynamic set of 10,000, hit": Case("dynamic", baseline=BARE_GET, budget=1.035),
+    # A report-only candidate judged beside the enforced policy: the same verdict, and one
+    # that differs (counted; the INFO line is off, as it is by default).
+    "GET, report-only policy set": Case("report_only", baseline=BARE_GET, budget=1.08),
+    "GET, report-only policy set, verdicts differ": Case(
+        "report_only_differs", baseline=BARE_GET, budget=1.08
+    ),
     # Comparisons, no budget: Starlette's CORSMiddleware and a minimal ASGI middleware that
     # adds one fixed header, each wrapped around the bare app.
     "GET, Starlette CORSMiddleware": Case("starlette", baseline=BARE_GET),
@@ -73,11 +81,21 @@ CASES: dict[str, Case] = {
 def build(kind: str) -> Any:
     from quart import Quart
 
-    from quart_cors import cors, route_cors
+    from quart_cors import DynamicOrigins, cors, route_cors
 
     app = Quart("instructions")
     if kind == "cors":
         cors(app, allow_origin=[ORIGIN])
+    elif kind == "dynamic":
+
+        async def load() -> list[str]:
+            return [*(f"https://partner{index}.example.org" for index in range(9_999)), ORIGIN]
+
+        cors(app, allow_origin=DynamicOrigins(load, refresh=None))
+    elif kind == "report_only":
+        cors(app, allow_origin=[ORIGIN], report_only={"allow_origin": [ORIGIN, "https://b.test"]})
+    elif kind == "report_only_differs":
+        cors(app, allow_origin=[ORIGIN], report_only={"allow_origin": ["https://b.test"]})
     elif kind in ("wildcard", "split"):
         cors(app, allow_origin=["https://*.example.com"])
 

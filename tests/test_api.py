@@ -44,13 +44,20 @@ def test_public_names() -> None:
             "CORSConfigError",
             "CORSRequest",
             "ConfigProblem",
+            "DynamicOrigins",
+            "DynamicOriginsError",
             "EffectivePolicy",
             "QuartCORS",
+            "ReportOnly",
+            "ReportOnlyKey",
             "RouteDescription",
             "cors",
             "cors_exempt",
             "cors_rejected",
+            "cors_report_only",
             "describe",
+            "dynamic_origins_problem",
+            "report_only_counts",
             "route_cors",
             "websocket_cors",
         ]
@@ -72,23 +79,24 @@ def _keyword_only(function: Callable[..., Any]) -> dict[str, Any]:
 def test_cors_signature() -> None:
     parameters = list(inspect.signature(cors).parameters.values())
     assert parameters[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-    assert _keyword_only(cors) == dict.fromkeys(SETTINGS)
-    assert len(parameters) == 1 + len(SETTINGS)
+    assert _keyword_only(cors) == {**dict.fromkeys(SETTINGS), "report_only": None}
+    assert len(parameters) == 1 + len(SETTINGS) + 1
 
 
 def test_quart_cors_signature_is_that_of_cors() -> None:
     parameters = list(inspect.signature(QuartCORS).parameters.values())
     assert (parameters[0].name, parameters[0].default) == ("app", None)
     assert _keyword_only(QuartCORS) == _keyword_only(cors)
-    assert len(parameters) == 1 + len(SETTINGS)
+    assert len(parameters) == 1 + len(SETTINGS) + 1
 
 
 def test_route_cors_signature() -> None:
     assert _keyword_only(route_cors) == {
         **dict.fromkeys(SETTINGS),
         "provide_automatic_options": True,
+        "report_only": None,
     }
-    assert len(inspect.signature(route_cors).parameters) == len(SETTINGS) + 1
+    assert len(inspect.signature(route_cors).parameters) == len(SETTINGS) + 2
 
 
 def test_websocket_cors_signature() -> None:

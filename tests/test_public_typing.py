@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from quart import Blueprint, Quart, websocket
 
@@ -11,12 +11,16 @@ from quart_cors import (
     ConfigProblem,
     CORSConfigError,
     CORSRequest,
+    DynamicOrigins,
     EffectivePolicy,
     QuartCORS,
+    ReportOnly,
+    ReportOnlyKey,
     RouteDescription,
     cors,
     cors_exempt,
     describe,
+    report_only_counts,
     route_cors,
     websocket_cors,
 )
@@ -126,3 +130,45 @@ def test_extension_object_in_a_factory() -> None:
     app = create_app()
     assert app.extensions["QUART_CORS"] is cors_extension
     assert cors_extension.settings["max_age"] == timedelta(minutes=5)
+
+
+def load_partners() -> list[str]:
+    return ["https://partner.example", "https://*.partners.example"]
+
+
+async def test_dynamic_origins_and_report_only_as_users_write_them() -> None:
+    partners = DynamicOrigins(load_partners, refresh=30, timeout=5, initial=[])
+    app = Quart(__name__)
+    cors(
+        app,
+        allow_origin=["https://app.example.com", partners],
+        report_only=ReportOnly(allow_origin=["https://app.example.com"]),
+    )
+    api = cors(Blueprint("api", __name__), report_only={"max_age": 60})
+
+    @api.get("/orders")
+    @route_cors(allow_methods=["GET"], report_only=ReportOnly(allow_methods=["GET", "PUT"]))
+    async def orders() -> str:
+        return "orders"
+
+    app.register_blueprint(api)
+    async with app.test_app() as test_app:
+        response = await test_app.test_client().get(
+            "/orders", headers={"Origin": "https://a.partners.example"}
+        )
+        assert response.headers["Access-Control-Allow-Origin"] == "https://a.partners.example"
+        reloaded: bool = await partners.reload()
+        assert reloaded
+        origins: tuple[str, ...] = partners.origins
+        assert len(origins) == partners.size == 2
+        loaded_at: datetime | None = partners.loaded_at
+        assert loaded_at is not None
+        error: BaseException | None = partners.last_error
+        assert error is None
+    counts: dict[ReportOnlyKey, int] = report_only_counts(app)
+    (key,) = counts
+    assert (key.origin, key.difference, key.direction) == (
+        "https://a.partners.example",
+        "origin",
+        "candidate would refuse",
+    )

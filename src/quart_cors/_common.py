@@ -24,6 +24,8 @@ ROUTE_LAYER = "_quart_cors_route_layer"
 WEBSOCKET_LAYER = "_quart_cors_websocket_layer"
 EXEMPT = "_quart_cors_exempt"
 OWN_OPTIONS = "_quart_cors_answers_options"
+# route_cors(report_only=...): the candidate settings of that view.
+REPORT_LAYER = "_quart_cors_report_layer"
 # Set on the function route_cors wraps, to notice route_cors placed above @app.route.
 WRAPPED_BY_ROUTE_CORS = "_quart_cors_wrapped_by_route_cors"
 

@@ -24,8 +24,9 @@ from ._common import (
     logger,
 )
 from ._compat import rule_count
+from .candidates import Candidates
 from .errors import ConfigProblem, CORSConfigError
-from .origins import any_origin_regex_warning
+from .origins import OriginSource, any_origin_regex_warning
 from .policy import Policy
 from .routing import PlanMemo, RouteTable
 from .settings import Layer, compile_policy, read_config
@@ -61,6 +62,8 @@ class AppCORS:
         self.own_options_rules: frozenset[int] = frozenset()
         self.table = RouteTable((), self.policy_of)
         self.plans = PlanMemo()
+        # The report_only candidates, compiled with the policies.
+        self.candidates = Candidates(self)
 
     @classmethod
     def of(cls, app: Quart) -> AppCORS:
@@ -95,6 +98,7 @@ class AppCORS:
                 logger.warning("%s (the app serves it without CORS headers)", problem)
                 continue
             problems.setdefault(str(problem), problem)
+        self.candidates.compile_all([None, *views], problems)
         if problems:
             raise CORSConfigError(problems.values(), f"app {self.app.name!r}")
         # One object per distinct policy: "same policy" is then an identity check.
@@ -132,6 +136,20 @@ class AppCORS:
             return self.policy_of(endpoint, method)
         except CORSConfigError:
             return cast(Policy, _BROKEN)
+
+    def origin_sources(self) -> list[OriginSource]:
+        """The dynamic origin sets the compiled policies and candidates use, each once."""
+        policies = [
+            *self.policies.values(),
+            *(p for methods in self.by_method.values() for p in methods.values()),
+            *self.candidates.policies.values(),
+            *(p for methods in self.candidates.by_method.values() for p in methods.values()),
+        ]
+        found: dict[OriginSource, None] = {}
+        for policy in policies:
+            if isinstance(policy, Policy):
+                found.update(dict.fromkeys(policy.origins.sources))
+        return list(found)
 
     def routes_changed(self) -> bool:
         """Whether rules were added since the table was built (apps may add them late)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import timedelta
 from functools import partial, wraps
 from inspect import iscoroutinefunction
@@ -16,6 +16,7 @@ from quart.typing import ResponseReturnValue, ResponseTypes
 from ._common import (
     EXEMPT,
     OWN_OPTIONS,
+    REPORT_LAYER,
     ROUTE_LAYER,
     WEBSOCKET_LAYER,
     WRAPPED_BY_ROUTE_CORS,
@@ -24,10 +25,12 @@ from ._common import (
 from ._compat import current_app_and_request, default_options_response, wrap_process_response
 from .answering import static_answer
 from .app_state import EXTENSION_KEY, AppCORS
+from .dynamic import DynamicOrigins, start_sources, stop_sources
 from .gate import PreflightGate
 from .hooks import ResponseHook, WebsocketCheck, add_headers, answer_preflight_in_view
 from .origins import CORSRequest
-from .policy import Policy
+from .policy import Answer, Policy
+from .report_only import ReportOnly, compare_static, report_only_layer
 from .settings import explicit_layer
 
 AppOrBlueprint = TypeVar("AppOrBlueprint", bound=Quart | Blueprint)
@@ -40,10 +43,13 @@ OriginItem: TypeAlias = (
     | re.Pattern[str]
     | Callable[[str], bool | Awaitable[bool]]
     | Callable[[str, CORSRequest], bool | Awaitable[bool]]
+    | DynamicOrigins
 )
 OriginSetting: TypeAlias = OriginItem | Iterable[OriginItem]
 NamesSetting: TypeAlias = str | Iterable[str]
 MaxAgeSetting: TypeAlias = int | float | str | timedelta
+# A candidate policy: ReportOnly(...) or a dict of the same keyword settings as cors().
+ReportOnlySetting: TypeAlias = ReportOnly | Mapping[str, Any]
 # Where QuartCORS.init_app keeps its instance, named like the QUART_CORS_* config keys.
 EXTENSION_NAME = "QUART_CORS"
 
@@ -59,9 +65,15 @@ def cors(
     max_age: MaxAgeSetting | None = None,
     send_origin_wildcard: bool | None = None,
     allow_private_network: bool | None = None,
+    report_only: ReportOnlySetting | None = None,
 ) -> AppOrBlueprint:
-    """Enable CORS for every route and websocket of an app or blueprint; returns it."""
+    """Enable CORS for every route and websocket of an app or blueprint; returns it.
+
+    ``report_only`` is a candidate policy judged beside this one and never answering (see
+    ReportOnly): where their verdicts differ, it is logged, signalled and counted.
+    """
     where = f"cors({app_or_blueprint.name!r})"
+    report_layer = report_only_layer(where, report_only)
     layer = explicit_layer(
         where,
         allow_origin=allow_origin,
@@ -82,6 +94,8 @@ def cors(
                 "QuartCORS.init_app()); give one call all the app-level settings"
             )
         state.app_layer = layer
+        if report_layer is not None:
+            state.candidates.layers["app"] = report_layer
         install(state)
     else:
         blueprint = app_or_blueprint
@@ -90,6 +104,8 @@ def cors(
             name = f"{setup.name_prefix}.{setup.name}".lstrip(".")
             state = AppCORS.of(setup.app)
             state.blueprint_layers[name] = layer
+            if report_layer is not None:
+                state.candidates.layers[f"blueprint:{name}"] = report_layer
             if setup.url_prefix:
                 state.blueprint_prefixes[name] = setup.url_prefix.rstrip("/")
             install(state)
@@ -116,10 +132,16 @@ def install(state: AppCORS) -> None:
     app.before_websocket(before_websocket)
 
     async def compile_at_startup() -> None:
-        """Fail start-up with every configuration problem (async: no executor thread)."""
+        """Fail start-up with every configuration problem (async: no executor thread), then
+        load the dynamic origin sets (a first load that fails stops start-up too)."""
         state.compile_all()
+        await start_sources(app, state.origin_sources())
+
+    async def stop_refreshing() -> None:
+        await stop_sources(app)
 
     app.before_serving(compile_at_startup)
+    app.after_serving(stop_refreshing)
 
 
 def route_cors(
@@ -133,8 +155,10 @@ def route_cors(
     send_origin_wildcard: bool | None = None,
     allow_private_network: bool | None = None,
     provide_automatic_options: bool = True,
+    report_only: ReportOnlySetting | None = None,
 ) -> Callable[[RouteView[P]], Callable[P, Awaitable[ResponseTypes]]]:
     """Enable CORS for one view; place it below ``@app.route``. Its settings win over all."""
+    report_layer = report_only_layer("route_cors()", report_only)
     layer = explicit_layer(
         "route_cors()",
         allow_origin=allow_origin,
@@ -196,9 +220,13 @@ def route_cors(
             if answer is None:
                 return await add_headers(state, request_, response)
             apply_answer(response.headers, answer)
+            if state.candidates.active:
+                await _judge_by_candidate(state, endpoint, policy, answer, request_)
             return response
 
         setattr(wrapper, ROUTE_LAYER, layer)
+        if report_layer is not None:
+            setattr(wrapper, REPORT_LAYER, report_layer)
         # Marked after wraps() copied view.__dict__, so that only the inner function carries it.
         setattr(view, WRAPPED_BY_ROUTE_CORS, True)
         if provide_automatic_options:
@@ -210,6 +238,17 @@ def route_cors(
         return wrapper
 
     return decorator
+
+
+async def _judge_by_candidate(
+    state: AppCORS, endpoint: str, policy: Policy, answer: Answer, request_: Any
+) -> None:
+    """route_cors in an app without cors(): the report_only check the response hook does."""
+    candidate = state.candidates.of(endpoint, request_.method)
+    if candidate is not None:
+        pending = compare_static(state.app, candidate, policy, answer, request_)
+        if pending is not None:
+            await pending
 
 
 def websocket_cors(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from quart import Quart
@@ -16,7 +16,9 @@ from werkzeug.routing import Rule
 
 from ._common import OWN_OPTIONS, ROUTE_CORS_SOURCE, ROUTE_LAYER, WEBSOCKET_CORS_SOURCE
 from .app_state import AppCORS
+from .origins import OriginSource
 from .policy import FIELDS, Policy
+from .report_only import ReportOnlyKey, rule_counts
 from .serving import unmatched_endpoint
 from .settings import field_sources
 from .views import method_handler_layers, misplaced_route_cors_endpoints
@@ -87,10 +89,17 @@ class RouteDescription:
     url_prefix: str | None = None
     # What is wrong with the route although the app serves it (a route_cors that does nothing).
     problem: str | None = None
+    # The report_only candidate judged beside ``policy``, and the differences counted for
+    # this rule in this process, most frequent first.
+    report_only: EffectivePolicy | None = None
+    report_only_counts: tuple[tuple[ReportOnlyKey, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The stable JSON shape printed by ``quart-cors routes --json``."""
-        return {
+        """The stable JSON shape printed by ``quart-cors routes --json``.
+
+        ``report_only`` is present only for routes that have a candidate policy.
+        """
+        shape: dict[str, Any] = {
             "rule": self.rule,
             "endpoint": self.endpoint,
             "url_prefix": self.url_prefix,
@@ -101,6 +110,14 @@ class RouteDescription:
             "sources": None if self.sources is None else dict(self.sources),
             "problem": self.problem,
         }
+        if self.report_only is not None:
+            shape["report_only"] = {
+                "policy": self.report_only.to_json(),
+                "differences": [
+                    {**key._asdict(), "count": count} for key, count in self.report_only_counts
+                ],
+            }
+        return shape
 
 
 def describe(app: Quart) -> list[RouteDescription]:
@@ -114,6 +131,9 @@ def describe(app: Quart) -> list[RouteDescription]:
     records = [
         record for rule in app.url_map.iter_rules() for record in _describe_rule(state, rule)
     ]
+    if state.candidates.active:
+        counts = rule_counts(app)
+        records = [_with_candidate(state, record, counts) for record in records]
     records.extend(_not_found_records(state))
     return records
 
@@ -200,6 +220,21 @@ def _describe_endpoint(
     )
 
 
+def _with_candidate(
+    state: AppCORS, record: RouteDescription, counts: Mapping[str, Mapping[ReportOnlyKey, int]]
+) -> RouteDescription:
+    """The record with its report_only candidate and the differences counted for its rule."""
+    if record.cors != "on" or record.rule is None:
+        return record
+    candidate = state.candidates.of(record.endpoint, record.methods[0] if record.methods else "")
+    if candidate is None:
+        return record
+    seen = sorted(counts.get(record.rule, {}).items(), key=lambda item: (-item[1], item[0]))
+    return replace(
+        record, report_only=EffectivePolicy.of(candidate), report_only_counts=tuple(seen)
+    )
+
+
 def _served_methods(rule: Rule, view: object) -> tuple[str, ...]:
     """The rule's methods without the ones added for it: HEAD beside GET, automatic OPTIONS."""
     methods = set(rule.methods or ())
@@ -216,6 +251,8 @@ def _served_methods(rule: Rule, view: object) -> tuple[str, ...]:
 def _origin_text(item: object) -> str:
     if isinstance(item, str):
         return item
+    if isinstance(item, OriginSource):
+        return item.label
     if isinstance(item, re.Pattern):
         return f"re:{item.pattern}"
     name = getattr(item, "__qualname__", None)
@@ -256,7 +293,26 @@ def format_table(records: Sequence[RouteDescription], width: int = TABLE_WIDTH) 
                 f"{_shorten(_value_text(value), value_width):<{value_width}}  "
                 f"{record.sources[name]}".rstrip()
             )
+        lines.extend(_report_only_lines(record, setting_width, value_width))
     return "\n".join(lines)
+
+
+def _report_only_lines(record: RouteDescription, setting_width: int, width: int) -> list[str]:
+    """The candidate's settings that differ from the enforced ones, then what was counted."""
+    if record.report_only is None or record.policy is None:
+        return []
+    enforced = record.policy.to_json()
+    lines = [f"{_INDENT}report_only (candidate, never answers):"]
+    for name, value in record.report_only.to_json().items():
+        if value != enforced[name]:
+            text = _shorten(_value_text(value), width)
+            lines.append(f"{_INDENT * 2}{name:<{setting_width}}  {text}".rstrip())
+    for key, count in record.report_only_counts:
+        text = f"{count} x {key.direction} ({key.difference}): {key.origin}"
+        lines.append(f"{_INDENT * 2}{_shorten(text, setting_width + 2 + width)}")
+    if not record.report_only_counts:
+        lines.append(f"{_INDENT * 2}no differences seen")
+    return lines
 
 
 def _rule_text(record: RouteDescription) -> str:

@@ -7,7 +7,15 @@ from types import MappingProxyType
 
 from quart import Quart
 
-from .decorators import EXTENSION_NAME, MaxAgeSetting, NamesSetting, OriginSetting, cors
+from .decorators import (
+    EXTENSION_NAME,
+    MaxAgeSetting,
+    NamesSetting,
+    OriginSetting,
+    ReportOnlySetting,
+    cors,
+)
+from .report_only import report_only_layer
 from .settings import explicit_layer
 
 
@@ -30,6 +38,7 @@ class QuartCORS:
         max_age: MaxAgeSetting | None = None,
         send_origin_wildcard: bool | None = None,
         allow_private_network: bool | None = None,
+        report_only: ReportOnlySetting | None = None,
     ) -> None:
         given = {
             "allow_origin": allow_origin,
@@ -43,6 +52,8 @@ class QuartCORS:
         }
         # Validated once here (a generator becomes a tuple, so every app sees its items).
         self._settings = MappingProxyType(dict(explicit_layer("QuartCORS()", **given)))
+        report_layer = report_only_layer("QuartCORS()", report_only)
+        self._report_only = None if report_layer is None else MappingProxyType(dict(report_layer))
         if app is not None:
             self.init_app(app)
 
@@ -60,9 +71,11 @@ class QuartCORS:
             )
         # cors() refuses an app that already has an app-level policy (from cors() or another
         # init_app): a second one would silently replace the first.
-        cors(app, **self._settings)  # type: ignore[arg-type]
+        cors(app, **self._settings, report_only=self._report_only)  # type: ignore[arg-type]
         app.extensions[EXTENSION_NAME] = self
 
     def __repr__(self) -> str:
-        given = ", ".join(f"{name}={value!r}" for name, value in self._settings.items())
-        return f"QuartCORS({given})"
+        given = [f"{name}={value!r}" for name, value in self._settings.items()]
+        if self._report_only is not None:
+            given.append(f"report_only={dict(self._report_only)!r}")
+        return f"QuartCORS({', '.join(given)})"

@@ -18,6 +18,7 @@ from .answering import answer
 from .app_state import AppCORS
 from .errors import CORSConfigError
 from .policy import Answer
+from .report_only import compare
 from .routing import PreflightPlan
 from .serving import plan_for, scope_adapter
 
@@ -98,6 +99,21 @@ class _Preflight:
                     narrow=plan.narrow,
                     scope=self.scope,
                 )
+                candidates = self.gate.state.candidates
+                if candidates.active:
+                    candidate = candidates.of(plan.endpoint, facts.request_method or "")
+                    if candidate is not None:
+                        await compare(
+                            self.app,
+                            candidate,
+                            plan.policy,
+                            result,
+                            facts,
+                            method="OPTIONS",
+                            scope=self.scope,
+                            narrow=plan.narrow,
+                            endpoint=plan.endpoint,
+                        )
         if result is None:  # Quart answers, and the response hook adds the headers
             await self.gate.connection_class(self.app, self.scope)(receive, send)
             return

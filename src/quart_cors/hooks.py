@@ -19,6 +19,7 @@ from ._compat import default_options_response
 from .answering import answer, cors_request, report, static_answer
 from .app_state import AppCORS
 from .policy import REFUSED_ORIGIN, Answer, Policy
+from .report_only import compare, compare_static
 from .routing import redirect_endpoint
 from .serving import plan_for, served_by, unmatched_endpoint, url_adapter
 
@@ -45,6 +46,11 @@ class ResponseHook:
         if result is None:
             return add_headers(self.state, request_, response)
         apply_answer(response.headers, result)
+        candidates = self.state.candidates
+        if candidates.active:  # report_only: judge it by the candidate too
+            candidate = candidates.of(rule.endpoint, request_.method)
+            if candidate is not None:
+                return compare_static(self.state.app, candidate, policy, result, request_)
         return None
 
 
@@ -82,7 +88,43 @@ async def add_headers(state: AppCORS, request_: Any, response: ResponseTypes) ->
         scope=request_.scope,
     )
     apply_answer(response.headers, result)
+    if state.candidates.active:
+        await _compare_candidate(
+            state, request_, endpoint, policy, result, facts=facts, method=method, narrow=narrow
+        )
     return response
+
+
+async def _compare_candidate(
+    state: AppCORS,
+    request_: Any,
+    endpoint: str | None,
+    policy: Policy,
+    result: Answer,
+    *,
+    facts: RequestFacts,
+    method: str,
+    narrow: bool,
+) -> None:
+    """Judge a request by the report_only candidate of its endpoint, if it has one."""
+    preflight = facts.is_preflight(method)
+    serving_method = facts.request_method if preflight and facts.request_method else method
+    candidate = state.candidates.of(endpoint, serving_method)
+    if candidate is None:
+        return
+    rule = request_.url_rule
+    await compare(
+        state.app,
+        candidate,
+        policy,
+        result,
+        facts,
+        method=method,
+        scope=request_.scope,
+        narrow=narrow,
+        rule=None if rule is None or preflight else rule.rule,
+        endpoint=endpoint,
+    )
 
 
 def _unplanned_preflight(
@@ -131,6 +173,17 @@ async def answer_preflight_in_view(state: AppCORS, request_: Any) -> ResponseTyp
     )
     response = app.response_class("")
     apply_answer(response.headers, result)
+    if state.candidates.active:
+        await _compare_candidate(
+            state,
+            request_,
+            plan.endpoint,
+            plan.policy,
+            result,
+            facts=facts,
+            method="OPTIONS",
+            narrow=plan.narrow,
+        )
     return response
 
 

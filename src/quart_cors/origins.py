@@ -93,6 +93,30 @@ class CORSRequest:
     path: str
 
 
+class OriginSource:
+    """A set of origins that changes while the app runs (see quart_cors.DynamicOrigins).
+
+    Matching reads the set's current compiled table: one lookup, whatever its size.
+    """
+
+    # Bumped each time the set is replaced, so that answers remembered per origin are dropped.
+    generation: int = 0
+
+    def matches(self, origin: str) -> bool:
+        """Whether the current set allows a request's Origin value."""
+        raise NotImplementedError
+
+    @property
+    def size(self) -> int:
+        """How many origins and patterns the current set holds."""
+        raise NotImplementedError
+
+    @property
+    def label(self) -> str:
+        """How describe() and `quart-cors routes` name the set."""
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
 class OriginMatcher:
     """The compiled form of ``allow_origin``: lookup tables, regexes and callables."""
@@ -113,13 +137,20 @@ class OriginMatcher:
     # credentials; with credentials policy.credential_problems proves each regex instead.
     any_origin_regexes: tuple[re.Pattern[str], ...] = ()
     # Every configured item in the order given, strings normalized, repeats dropped (to show).
-    items: tuple[str | re.Pattern[str] | OriginPredicate, ...] = ()
+    items: tuple[str | re.Pattern[str] | OriginPredicate | OriginSource, ...] = ()
+    # Sets loaded at run time (DynamicOrigins), asked after the exact origins.
+    sources: tuple[OriginSource, ...] = ()
 
     @property
     def exact_only(self) -> bool:
         """True when nothing but the exact set can match (a miss needs no parsing)."""
         return not (
-            self.any_origin or self.any_port or self.wildcards or self.regexes or self.predicates
+            self.any_origin
+            or self.any_port
+            or self.wildcards
+            or self.regexes
+            or self.predicates
+            or self.sources
         )
 
     def match(self, origin: str) -> bool | None:
@@ -127,6 +158,10 @@ class OriginMatcher:
         # Configured exact origins are normalized serialized origins: equality implies grammar.
         if origin in self.exact:
             return True
+        if self.sources:
+            for source in self.sources:
+                if source.matches(origin):
+                    return True
         if origin == "null":
             return self.allow_null
         if self.exact_only:
@@ -211,7 +246,10 @@ class _Tables:
     regexes: list[re.Pattern[str]] = field(default_factory=list)
     linear_regexes: list[LinearRegex] = field(default_factory=list)
     predicates: list[tuple[OriginPredicate, bool]] = field(default_factory=list)
-    items: list[str | re.Pattern[str] | OriginPredicate] = field(default_factory=list)
+    items: list[str | re.Pattern[str] | OriginPredicate | OriginSource] = field(
+        default_factory=list
+    )
+    sources: list[OriginSource] = field(default_factory=list)
 
 
 def compile_origins(value: object) -> tuple[OriginMatcher, list[ConfigProblem]]:
@@ -234,14 +272,15 @@ def compile_origins(value: object) -> tuple[OriginMatcher, list[ConfigProblem]]:
             regex for regex in tables.regexes if canary_matched_by(regex) is not None
         ),
         items=_without_repeats(tables.items),
+        sources=tuple(dict.fromkeys(tables.sources)),
     )
     return matcher, problems
 
 
 def _without_repeats(
-    items: Iterable[str | re.Pattern[str] | OriginPredicate],
-) -> tuple[str | re.Pattern[str] | OriginPredicate, ...]:
-    kept: list[str | re.Pattern[str] | OriginPredicate] = []
+    items: Iterable[str | re.Pattern[str] | OriginPredicate | OriginSource],
+) -> tuple[str | re.Pattern[str] | OriginPredicate | OriginSource, ...]:
+    kept: list[str | re.Pattern[str] | OriginPredicate | OriginSource] = []
     strings: set[str] = set()
     # Other items by identity: a callable object may be unhashable.
     others: set[int] = set()
@@ -359,7 +398,7 @@ def any_origin_regex_warning(regex: re.Pattern[str]) -> str:
 
 
 def _origin_items(value: object, setting: str, problems: list[ConfigProblem]) -> Iterable[object]:
-    if isinstance(value, (str, re.Pattern)) or callable(value):
+    if isinstance(value, (str, re.Pattern, OriginSource)) or callable(value):
         return (value,)
     if isinstance(value, (bytes, bytearray)) or not isinstance(value, Iterable):
         problems.append(
@@ -386,6 +425,10 @@ def _set_order(item: object) -> tuple[int, str]:
 
 
 def _add_origin(item: object, setting: str, tables: _Tables, problems: list[ConfigProblem]) -> None:
+    if isinstance(item, OriginSource):
+        tables.sources.append(item)
+        tables.items.append(item)
+        return
     if isinstance(item, re.Pattern):
         if isinstance(item.pattern, str):
             _add_regex(item, setting, tables, problems)

@@ -160,6 +160,10 @@ class Policy:
         known = derived.answers_raw.get(raw_origin)
         if known is not None:
             return known
+        return self._judge_raw_origin(raw_origin, derived.answers_limit)
+
+    def _judge_raw_origin(self, raw_origin: bytes, limit: int) -> Answer | None:
+        derived = self._derived
         answer = self.answer_actual_request(raw_origin.decode("latin-1"))
         if (
             answer is not None
@@ -169,7 +173,7 @@ class Policy:
             # Remembered per Origin, bounded: a pattern's hit or miss then costs what an exact
             # origin does. Past the bound the table starts again from the exact origins.
             answers = derived.answers_raw
-            if len(answers) >= derived.answers_limit:
+            if len(answers) >= limit:
                 answers.clear()
                 answers.update(derived.exact_answers_raw)
             answers[raw_origin] = answer
@@ -295,6 +299,51 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class DynamicPolicy(Policy):
+    """A policy whose allow_origin holds sets loaded at run time (DynamicOrigins).
+
+    The answer remembered per Origin is dropped whenever a set is replaced, so that no request
+    gets an answer from before the swap: one comparison per request.
+    """
+
+    def answer_raw_origin(self, raw_origin: bytes | None) -> Answer | None:
+        """Policy.answer_raw_origin(), with the memo of an older generation of the sets dropped."""
+        if raw_origin is None:
+            return NO_ORIGIN
+        derived = self._derived
+        memo = derived.memo
+        sources = self.origins.sources
+        # Generations only grow, so their sum changes whenever one of the sets is replaced.
+        generation = (
+            sources[0].generation
+            if len(sources) == 1
+            else sum(source.generation for source in sources)
+        )
+        answers = derived.answers_raw
+        if generation != memo.generation:
+            answers.clear()
+            answers.update(derived.exact_answers_raw)
+            memo.generation = generation
+            # Room for every loaded origin besides the usual bound, so partners do not evict
+            # each other; the loaded sets are bounded by what the loader returns.
+            memo.limit = derived.answers_limit + sum(source.size for source in sources)
+        known = answers.get(raw_origin)
+        if known is not None:
+            return known
+        return self._judge_raw_origin(raw_origin, memo.limit)
+
+
+class _MemoGeneration:
+    """Which generation of a DynamicPolicy's sets the per-Origin memo was filled under."""
+
+    __slots__ = ("generation", "limit")
+
+    def __init__(self) -> None:
+        self.generation = -1
+        self.limit = 0
+
+
+@dataclass(frozen=True)
 class _Precomputed:
     """Header values computed once per policy so a request only looks things up."""
 
@@ -316,6 +365,7 @@ class _Precomputed:
     # exact_answers_raw plus the answers of other origins judged without callables, bounded.
     answers_raw: dict[bytes, Answer] = field(compare=False)
     answers_limit: int = 0
+    memo: _MemoGeneration = field(default_factory=_MemoGeneration, compare=False)
 
     @classmethod
     def of(cls, policy: Policy) -> _Precomputed:
@@ -411,7 +461,8 @@ def build_policy(
     )
     if problems:
         return None, problems
-    policy = Policy(
+    policy_class = DynamicPolicy if origins.sources else Policy
+    policy = policy_class(
         origins=origins,
         allow_credentials=bool(normalized["allow_credentials"]),
         allow_methods=_strings(normalized["allow_methods"]),

@@ -11,6 +11,7 @@
 | `tenants`| app `cors()` and a `route_cors` whose origin callables read the request's Host |
 | `promise`| several policies on one URL: what a cached preflight may not carry past a rule |
 | `demo`   | the API of `examples/demo.py`, for its eight calls and their "why" column    |
+| `partners`| origins from a DynamicOrigins the tests reload, and a report-only candidate   |
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from quart.typing import ResponseReturnValue
 from quart.views import MethodView
 from werkzeug.routing import BaseConverter, Map
 
-from quart_cors import CORSRequest, cors, cors_exempt, route_cors, websocket_cors
+from quart_cors import (
+    CORSRequest,
+    DynamicOrigins,
+    cors,
+    cors_exempt,
+    route_cors,
+    websocket_cors,
+)
 
 # The api app's config key: when true, the actual PUT responses of /flaky lack ACAO.
 BREAK_FLAKY = "TEST_BREAK_FLAKY_CORS"
@@ -37,6 +45,10 @@ BREAK_FLAKY = "TEST_BREAK_FLAKY_CORS"
 ACCOUNT_DELETES = "TEST_ACCOUNT_DELETES"
 # The promise app's config key: "METHOD path" of each call of a strict view.
 STRICT_CALLS = "TEST_STRICT_CALLS"
+# The partners app's config key: the rows its DynamicOrigins loads (tests change them); and
+# its extension key: the DynamicOrigins itself, for the tests to reload.
+PARTNER_ROWS = "TEST_PARTNER_ROWS"
+PARTNERS = "test_partners"
 
 
 @dataclass(frozen=True)
@@ -581,6 +593,35 @@ def make_demo(origins: Origins) -> Quart:
     return app
 
 
+def make_partners(origins: Origins) -> Quart:
+    """Origins loaded from a "table" (a config list) and a stricter report-only candidate.
+
+    Enforced: the page, plus what the loader returns (at first the alt page), with
+    ``x-custom`` allowed. The candidate keeps only the page and allows no request headers.
+    """
+    app = Quart("partners")
+    app.config[PARTNER_ROWS] = [origins.alt()]
+
+    async def load_partner_origins() -> list[str]:
+        return list(app.config[PARTNER_ROWS])
+
+    partners = DynamicOrigins(load_partner_origins, refresh=None)
+    app.extensions[PARTNERS] = partners
+
+    @app.route("/partner", methods=["GET", "PUT"])
+    async def partner() -> Response:
+        custom = request.headers.get("X-Custom", "-")
+        return _hello(f"{request.method} partner, X-Custom={custom}")
+
+    return cors(
+        app,
+        allow_origin=[origins.page, partners],
+        allow_methods=["GET", "PUT"],
+        allow_headers=["x-custom"],
+        report_only={"allow_origin": [origins.page], "allow_headers": []},
+    )
+
+
 APP_FACTORIES = {
     "api": make_api,
     "creds": make_creds,
@@ -590,4 +631,5 @@ APP_FACTORIES = {
     "tenants": make_tenants,
     "promise": make_promise,
     "demo": make_demo,
+    "partners": make_partners,
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any, cast
 
 from quart import Quart
@@ -84,8 +85,8 @@ class AppCORS:
         problems: dict[str, ConfigProblem] = {}
         for endpoint in [None, *views]:
             try:
-                policies[endpoint] = self._compile(endpoint)
-                methods = self._compile_methods(endpoint, policies[endpoint])
+                policies[endpoint] = self.compile_endpoint(endpoint)
+                methods = _compile_methods(self, endpoint, policies[endpoint])
                 if methods is not None:
                     by_method[cast(str, endpoint)] = methods
             except CORSConfigError as error:
@@ -125,31 +126,8 @@ class AppCORS:
             and not getattr(rule, "provide_automatic_options", False)
             and "OPTIONS" in (rule.methods or ())
         )
-        self.table = RouteTable(rules, self._policy_or_broken)
+        self.table = RouteTable(rules, partial(_policy_or_broken, self))
         self.plans.clear()
-
-    def _policy_or_broken(self, endpoint: str | None, method: str) -> Policy | None:
-        """policy_of() for the route table: an endpoint added after start-up whose policy does
-        not compile differs from every policy (its own requests fail with the error), instead
-        of failing the table, and with it every preflight to the app."""
-        try:
-            return self.policy_of(endpoint, method)
-        except CORSConfigError:
-            return cast(Policy, _BROKEN)
-
-    def origin_sources(self) -> list[OriginSource]:
-        """The dynamic origin sets the compiled policies and candidates use, each once."""
-        policies = [
-            *self.policies.values(),
-            *(p for methods in self.by_method.values() for p in methods.values()),
-            *self.candidates.policies.values(),
-            *(p for methods in self.candidates.by_method.values() for p in methods.values()),
-        ]
-        found: dict[OriginSource, None] = {}
-        for policy in policies:
-            if isinstance(policy, Policy):
-                found.update(dict.fromkeys(policy.origins.sources))
-        return list(found)
 
     def routes_changed(self) -> bool:
         """Whether rules were added since the table was built (apps may add them late)."""
@@ -163,27 +141,14 @@ class AppCORS:
                 self.compile_all()
             policy = self.policies.get(endpoint, _NOT_COMPILED)
             if policy is _NOT_COMPILED:  # an endpoint added after start-up
-                self._check_late_placement(endpoint)
-                policy = self._compile(endpoint)
-                methods = self._compile_methods(endpoint, policy)
+                _check_late_placement(self, endpoint)
+                policy = self.compile_endpoint(endpoint)
+                methods = _compile_methods(self, endpoint, policy)
                 if methods is not None:  # a MethodView whose methods carry their own
                     self.by_method[cast(str, endpoint)] = methods
                     policy = BY_METHOD
                 self.policies[endpoint] = policy
         return cast("Policy | None", policy)
-
-    def _check_late_placement(self, endpoint: str | None) -> None:
-        """Refuse a route_cors that cannot work on an endpoint added after start-up, as
-        compile_all() refuses it at start-up (E070, E071)."""
-        if endpoint is None or not self.installed:
-            return
-        problems = [
-            problem
-            for problem in placement_problems(self.app.view_functions, self.installed)
-            if problem.value == endpoint
-        ]
-        if problems:
-            raise CORSConfigError(problems, f"app {self.app.name!r}")
 
     def policy_of(self, endpoint: str | None, method: str) -> Policy | None:
         """The policy that serves ``method`` at ``endpoint`` (MethodView methods included)."""
@@ -193,28 +158,9 @@ class AppCORS:
             return methods.get(method, methods[""])
         return policy
 
-    def _compile_methods(
-        self, endpoint: str | None, default: Policy | None
-    ) -> dict[str, Policy | None] | None:
-        """For a MethodView whose handlers carry route_cors or cors_exempt: method -> policy.
-
-        The "" key holds ``default``, for the methods whose handlers have no settings of their
-        own. None for any other endpoint, and in an app without cors().
-        """
-        view = self.app.view_functions.get(endpoint) if endpoint is not None else None
-        if view is None or not self.installed:
-            return None
-        handlers = method_handler_layers(view)
-        if not handlers:
-            return None
-        methods = {
-            method: None if layer is None else self._compile(endpoint, layer)
-            for method, layer in handlers.items()
-        }
-        methods[""] = default
-        return methods
-
-    def _compile(self, endpoint: str | None, method_layer: Layer | None = None) -> Policy | None:
+    def compile_endpoint(
+        self, endpoint: str | None, method_layer: Layer | None = None
+    ) -> Policy | None:
         named = self.layers_of(endpoint)
         if named is None or (not named and method_layer is None):
             return None
@@ -254,6 +200,67 @@ class AppCORS:
         if self.app_layer is not None:
             named.append(("app", self.app_layer))
         return named
+
+
+def _policy_or_broken(state: AppCORS, endpoint: str | None, method: str) -> Policy | None:
+    """policy_of() for the route table: an endpoint added after start-up whose policy does not
+    compile differs from every policy (its own requests fail with the error), instead of
+    failing the table, and with it every preflight to the app."""
+    try:
+        return state.policy_of(endpoint, method)
+    except CORSConfigError:
+        return cast(Policy, _BROKEN)
+
+
+def origin_sources(state: AppCORS) -> list[OriginSource]:
+    """The dynamic origin sets the compiled policies and candidates use, each once."""
+    policies = [
+        *state.policies.values(),
+        *(p for methods in state.by_method.values() for p in methods.values()),
+        *state.candidates.policies.values(),
+        *(p for methods in state.candidates.by_method.values() for p in methods.values()),
+    ]
+    found: dict[OriginSource, None] = {}
+    for policy in policies:
+        if isinstance(policy, Policy):
+            found.update(dict.fromkeys(policy.origins.sources))
+    return list(found)
+
+
+def _check_late_placement(state: AppCORS, endpoint: str | None) -> None:
+    """Refuse a route_cors that cannot work on an endpoint added after start-up, as
+    compile_all() refuses it at start-up (E070, E071)."""
+    if endpoint is None or not state.installed:
+        return
+    problems = [
+        problem
+        for problem in placement_problems(state.app.view_functions, state.installed)
+        if problem.value == endpoint
+    ]
+    if problems:
+        raise CORSConfigError(problems, f"app {state.app.name!r}")
+
+
+def _compile_methods(
+    state: AppCORS, endpoint: str | None, default: Policy | None
+) -> dict[str, Policy | None] | None:
+    """For a MethodView whose handlers carry route_cors or cors_exempt: method -> policy.
+
+    The "" key holds ``default``, for the methods whose handlers have no settings of their own.
+    None for any other endpoint, and in an app without cors().
+    """
+    view = state.app.view_functions.get(endpoint) if endpoint is not None else None
+    if view is None or not state.installed:
+        return None
+    handlers = method_handler_layers(view)
+    if not handlers:
+        return None
+    methods = {
+        method: None if layer is None else state.compile_endpoint(endpoint, layer)
+        for method, layer in handlers.items()
+    }
+    methods[""] = default
+    return methods
 
 
 def _intern(policy: Policy | None, canonical: dict[Policy, Policy]) -> Policy | None:

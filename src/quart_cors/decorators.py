@@ -24,7 +24,7 @@ from ._common import (
 )
 from ._compat import current_app_and_request, default_options_response, wrap_process_response
 from .answering import static_answer
-from .app_state import EXTENSION_KEY, AppCORS
+from .app_state import EXTENSION_KEY, AppCORS, origin_sources
 from .dynamic import DynamicOrigins, start_sources, stop_sources
 from .gate import PreflightGate
 from .hooks import ResponseHook, WebsocketCheck, add_headers, answer_preflight_in_view
@@ -135,7 +135,7 @@ def install(state: AppCORS) -> None:
         """Fail start-up with every configuration problem (async: no executor thread), then
         load the dynamic origin sets (a first load that fails stops start-up too)."""
         state.compile_all()
-        await start_sources(app, state.origin_sources())
+        await start_sources(app, origin_sources(state))
 
     async def stop_refreshing() -> None:
         await stop_sources(app)

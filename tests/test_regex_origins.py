@@ -385,7 +385,6 @@ _PIECES = [
     r"\W",
     r"\D?",
     r"\s*",
-    r"(a|aa)+",
     r"x{,2}",
     r"[\[]?",
     r"(?a:\w)",
@@ -399,7 +398,9 @@ _PIECES = [
 
 @PROPERTY_SETTINGS
 @given(
-    st.lists(st.sampled_from(_PIECES), min_size=1, max_size=7),
+    # At most four pieces: Python's re, which Hypothesis and the oracle below both run, backtracks
+    # polynomially in the number of adjacent repeats (and (a|aa)+ exponentially, so it is out).
+    st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4),
     st.sampled_from([0, re.IGNORECASE, re.ASCII, re.IGNORECASE | re.ASCII, re.VERBOSE]),
     st.data(),
 )
@@ -422,7 +423,7 @@ def test_re2_reading_gives_pythons_fullmatch_verdict_on_every_origin(
             max_size=8,
         )
     )
-    checked = [origin for origin in candidates if split_origin(origin)]
+    checked = [origin for origin in candidates if split_origin(origin) and len(origin) <= 64]
     assume(checked)
     for origin in checked:
         assert matcher.fullmatch(origin) == bool(regex.fullmatch(origin)), (regex, origin)

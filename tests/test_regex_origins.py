@@ -67,7 +67,7 @@ def _public_suffix_rules() -> dict[str, list[str]]:
 
 
 _RULES = _public_suffix_rules()
-# Named in the issue and in CORS-NOTES: the suffixes people write without knowing it.
+# The public suffixes people write without knowing they are public (ICANN and private).
 _KNOWN = [
     ("icann", "com"),
     ("icann", "co.uk"),
